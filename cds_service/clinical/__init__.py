@@ -1,0 +1,1 @@
+"""Pure clinical logic: facts from FHIR, text reading, assessment, cards. No Flask, no HTTP."""

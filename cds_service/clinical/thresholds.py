@@ -1,0 +1,33 @@
+"""Clinical thresholds, all configurable (`[clinical]` in the TOML config)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Thresholds(BaseModel):
+    """Cut-offs for the assessment. Defaults and their sources are in the comments."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # CRP upper reference limit 10 mg/L (common laboratory reference; the second seed
+    # case had 140.5 and needed bone scan and PET-CT before TOH was accepted).
+    crp_mg_per_l: float = Field(default=10.0, gt=0)
+    # ESR: Westergren upper limit, about 20 mm/h for adults (age/sex adjusted in labs).
+    esr_mm_per_h: float = Field(default=20.0, gt=0)
+    # WBC: upper reference limit 11 x10^9/L (11,000 /uL).
+    wbc_10e9_per_l: float = Field(default=11.0, gt=0)
+    # Fever: 38.0 C.
+    temperature_c: float = Field(default=38.0, gt=30)
+    # Labs older than this do not exclude an infection now (clinical.md: normal labs
+    # some weeks earlier do not exclude an infection now).
+    lab_max_age_days: int = Field(default=14, gt=0)
+    # A hip MRI older than this is stale: edema evolves over weeks (clinical.md: repeat
+    # MRI in about 6-8 weeks), so default 6 weeks.
+    mri_max_age_days: int = Field(default=42, gt=0)
+    # Migratory recurrence reported up to about 3 years after the first joint
+    # (clinical.md: a strict 2-year window misses cases).
+    migration_window_days: int = Field(default=3 * 365, gt=0)
+    # Systemic corticosteroids within this window count as an AVN risk factor
+    # (AVN typically within 1-3 months of high doses; a year gives margin).
+    steroid_lookback_days: int = Field(default=365, gt=0)

@@ -1,0 +1,1 @@
+"""Declarative CDS service definitions (hooks/*.toml) and the logic they dispatch to."""

@@ -1,0 +1,171 @@
+"""Load and validate the declarative service definitions in `hooks/`.
+
+One TOML file per service (`hooks/services/*.toml`) drives discovery, prefetch and
+dispatch; trigger code lists live in `hooks/triggers/*.toml` so the informaticist
+edits one list used by both order hooks. A bad file fails loading with its path and
+the offending field, never a half-loaded registry.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+HookName = Literal["patient-view", "order-select", "order-sign"]
+SERVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+PREFETCH_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+
+class DefinitionError(Exception):
+    """A file in hooks/ is malformed; the message names the file and the field."""
+
+
+class TriggerCode(BaseModel):
+    """One order code that means the procedure; `requires_text` narrows generic codes
+    (CPT 27299 is "unlisted procedure, pelvis or hip": only with the order text)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    system: str = Field(min_length=1)
+    code: str = Field(min_length=1)
+    display: str | None = None
+    requires_text: tuple[str, ...] = ()
+
+
+class TriggerList(BaseModel):
+    """Codes and text patterns (case-insensitive regexes) that identify an order."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    description: str = ""
+    resource_types: tuple[str, ...] = ("ServiceRequest",)
+    codes: tuple[TriggerCode, ...] = ()
+    text_patterns: tuple[str, ...] = ()
+
+    @field_validator("text_patterns")
+    @classmethod
+    def _compilable(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {pattern!r}: {exc}") from exc
+        return patterns
+
+
+class ServiceDefinition(BaseModel):
+    """One CDS service. `handler` names the logic in cds_service.services.handlers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    hook: HookName
+    title: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    handler: str = Field(min_length=1)
+    prefetch: dict[str, str] = Field(default_factory=dict)
+    # Keys the decision can do without: a failed fetch of these does not give 412.
+    optional_prefetch: tuple[str, ...] = ()
+    triggers: str | None = None
+    usageRequirements: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not SERVICE_ID.match(value):
+            raise ValueError("service id must be 1-64 of letters, digits, '.', '_' or '-'")
+        return value
+
+    @field_validator("prefetch")
+    @classmethod
+    def _keys(cls, prefetch: dict[str, str]) -> dict[str, str]:
+        for key, template in prefetch.items():
+            if not PREFETCH_KEY.match(key):
+                raise ValueError(f"prefetch key {key!r} must be an identifier")
+            if not template or template.startswith(("/", "http:", "https:")):
+                raise ValueError(f"prefetch {key!r} must be a relative FHIR query")
+        return prefetch
+
+    @model_validator(mode="after")
+    def _optional_known(self) -> ServiceDefinition:
+        unknown = set(self.optional_prefetch) - set(self.prefetch)
+        if unknown:
+            raise ValueError(f"optional_prefetch names unknown keys {sorted(unknown)}")
+        if self.hook in ("order-select", "order-sign") and not self.triggers:
+            raise ValueError("order hooks need a `triggers` list")
+        return self
+
+    def discovery(self) -> dict[str, object]:
+        """This service's entry in `GET /cds-services`."""
+        entry: dict[str, object] = {
+            "hook": self.hook,
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+        }
+        if self.prefetch:
+            entry["prefetch"] = dict(self.prefetch)
+        if self.usageRequirements:
+            entry["usageRequirements"] = self.usageRequirements
+        return entry
+
+
+class Catalog(BaseModel):
+    """Every service and trigger list, loaded together and cross-checked."""
+
+    model_config = ConfigDict(frozen=True)
+    services: dict[str, ServiceDefinition]
+    triggers: dict[str, TriggerList]
+
+    def trigger_list(self, service: ServiceDefinition) -> TriggerList | None:
+        return self.triggers.get(service.triggers) if service.triggers else None
+
+
+def default_hooks_dir() -> Path:
+    """`hooks/` beside the package in a checkout, or CDS_HOOKS_DIR (see config)."""
+    return Path(__file__).resolve().parents[2] / "hooks"
+
+
+def _read(path: Path, model: type[BaseModel]) -> BaseModel:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DefinitionError(f"{path}: cannot read TOML: {exc}") from exc
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(file)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise DefinitionError(f"{path}: {problems}") from exc
+
+
+def load_catalog(hooks_dir: Path, known_handlers: set[str] | None = None) -> Catalog:
+    """Load hooks_dir/services/*.toml and hooks_dir/triggers/*.toml, or raise DefinitionError."""
+    if not hooks_dir.is_dir():
+        raise DefinitionError(f"{hooks_dir}: hooks directory not found")
+    triggers: dict[str, TriggerList] = {}
+    for path in sorted((hooks_dir / "triggers").glob("*.toml")):
+        trigger_list = _read(path, TriggerList)
+        assert isinstance(trigger_list, TriggerList)
+        if trigger_list.name in triggers:
+            raise DefinitionError(f"{path}: duplicate trigger list name {trigger_list.name!r}")
+        triggers[trigger_list.name] = trigger_list
+    services: dict[str, ServiceDefinition] = {}
+    for path in sorted((hooks_dir / "services").glob("*.toml")):
+        service = _read(path, ServiceDefinition)
+        assert isinstance(service, ServiceDefinition)
+        if service.id in services:
+            raise DefinitionError(f"{path}: duplicate service id {service.id!r}")
+        if service.triggers and service.triggers not in triggers:
+            raise DefinitionError(f"{path}: triggers: unknown trigger list {service.triggers!r}")
+        if known_handlers is not None and service.handler not in known_handlers:
+            raise DefinitionError(
+                f"{path}: handler: unknown handler {service.handler!r}; "
+                f"known: {sorted(known_handlers)}"
+            )
+        services[service.id] = service
+    return Catalog(services=services, triggers=triggers)
