@@ -1,0 +1,112 @@
+"""One settings object: defaults, then an optional TOML file (`--config` or
+CDS_CONFIG), then environment variables `CDS_<SECTION>__<KEY>` (highest priority)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from cds_service.clinical.thresholds import Thresholds
+from cds_service.services.definitions import default_hooks_dir
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServiceSection(_Section):
+    # The URL EHRs call; JWT `aud` is checked against {public_base_url}/cds-services/{id}.
+    public_base_url: str = "http://127.0.0.1:8080"
+    # development: permissive defaults for a laptop; production: auth and https required.
+    profile: Literal["development", "production"] = "development"
+    hooks_dir: Path = Field(default_factory=default_hooks_dir)
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+class StoreSection(_Section):
+    # Any SQLAlchemy URL; SQLite by default so the service works straight after install.
+    url: str = "sqlite:///cds_service.sqlite3"
+
+
+class FhirSection(_Section):
+    # Base URLs the service may call; a request naming any other fhirServer is refused.
+    allowed_servers: tuple[str, ...] = ()
+    connect_timeout: float = Field(default=3.05, gt=0)
+    read_timeout: float = Field(default=10.0, gt=0)
+    # Wall-clock budget for all FHIR fetching of one hook call (EHRs drop late answers).
+    budget_seconds: float = Field(default=4.0, gt=0)
+    page_cap: int = Field(default=10, ge=1)  # `next` links followed per query
+    page_size: int = Field(default=200, ge=1)
+    max_response_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    retries: int = Field(default=2, ge=0, le=5)
+    backoff_seconds: float = Field(default=0.2, ge=0)
+    parallel_queries: int = Field(default=8, ge=1, le=32)
+
+    @field_validator("allowed_servers")
+    @classmethod
+    def _normalise(cls, servers: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(s.rstrip("/") for s in servers)
+
+
+class LogSection(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(BaseSettings):
+    """Everything configurable. See the README's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CDS_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    service: ServiceSection = ServiceSection()
+    store: StoreSection = StoreSection()
+    fhir: FhirSection = FhirSection()
+    log: LogSection = LogSection()
+    clinical: Thresholds = Thresholds()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = settings_cls.model_config.get("toml_file") or os.environ.get("CDS_CONFIG")
+        if config_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Settings from defaults, the TOML file, the environment and explicit overrides."""
+    if config_file is not None:
+        path = Path(config_file)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file not found: {path}")
+
+        class FileSettings(Settings):
+            model_config = SettingsConfigDict(toml_file=path)
+
+        return FileSettings(**overrides)
+    env_file = os.environ.get("CDS_CONFIG")
+    if env_file and not Path(env_file).is_file():
+        raise FileNotFoundError(f"CDS_CONFIG names a missing file: {env_file}")
+    return Settings(**overrides)

@@ -1,0 +1,146 @@
+"""One hook call, end to end: decode, check, fill prefetch, decide, record, encode.
+
+I/O lives at the two ends (FHIR fetch, store); the middle is the pure service logic.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+
+from cds_service.config import Settings
+from cds_service.errors import BadRequest, Forbidden, Issue, NotFound, PreconditionFailed
+from cds_service.fhir.client import FhirClient
+from cds_service.fhir.record import build_record
+from cds_service.prefetch.fetch import resolve_prefetch
+from cds_service.prefetch.resolve import check_prefetch_shape
+from cds_service.services.definitions import Catalog, ServiceDefinition
+from cds_service.services.logic import Invocation, IssuedCard, ServiceLogic
+from cds_service.services.triggers import triggered_orders
+from cds_service.store.records import record_issued
+from cds_service.wire.cards import CardsResponse
+from cds_service.wire.request import CONTEXT_MODELS, HookRequest
+
+log = logging.getLogger(__name__)
+
+
+def validation_issues(exc: ValidationError, prefix: str = "") -> list[Issue]:
+    """One OperationOutcome issue per pydantic error, located by a dotted path."""
+    issues = []
+    for err in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) for p in (prefix, *err["loc"]) if p != "")
+        issues.append(Issue("invalid" if err["type"] != "missing" else "required",
+                            f"{where or '(body)'}: {err['msg']}", where or None))
+    return issues
+
+
+@dataclass
+class HookOutcome:
+    """What the route needs to answer and to log."""
+
+    body: dict[str, Any]
+    hook: str
+    cards: list[IssuedCard]
+    fhir_seconds: float = 0.0
+
+
+class Pipeline:
+    """Runs the services of one catalog. One instance per worker process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        logics: Mapping[str, ServiceLogic],
+        client: FhirClient,
+        executor: Executor,
+        engine: Engine,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.logics = logics
+        self.client = client
+        self.executor = executor
+        self.engine = engine
+        self.clock = clock
+
+    def service(self, service_id: str) -> ServiceDefinition:
+        service = self.catalog.services.get(service_id)
+        if service is None:
+            raise NotFound(f"no CDS service with id {service_id!r}")
+        return service
+
+    def decode(self, service: ServiceDefinition, body: Any) -> tuple[HookRequest, dict[str, Any]]:
+        """Validate the envelope and the hook's context (400 with every problem listed)."""
+        if not isinstance(body, dict):
+            raise BadRequest("request body must be a JSON object")
+        try:
+            request = HookRequest.model_validate(body)
+        except ValidationError as exc:
+            raise BadRequest("invalid hook request", validation_issues(exc)) from exc
+        if request.hook != service.hook:
+            raise BadRequest(
+                f"hook {request.hook!r} does not match service {service.id!r} ({service.hook})",
+                [Issue("invalid", f"service {service.id} answers {service.hook}", "hook")],
+            )
+        try:
+            context = CONTEXT_MODELS[service.hook].model_validate(request.context)
+        except ValidationError as exc:
+            raise BadRequest("invalid context", validation_issues(exc, "context")) from exc
+        check_prefetch_shape(request.prefetch)
+        return request, context.model_dump(mode="json", exclude_none=True)
+
+    def check_fhir_server(self, request: HookRequest, allowed: tuple[str, ...]) -> None:
+        """Refuse a fhirServer that is not on the allowlist, before any connection."""
+        if request.fhirServer is None:
+            return
+        if request.fhirServer not in allowed:
+            raise Forbidden(
+                "fhirServer is not on this service's allowlist",
+                [Issue("forbidden", f"fhirServer {request.fhirServer} is not allowed", "fhirServer")],
+            )
+        if self.settings.service.profile == "production" and not request.fhirServer.startswith("https://"):
+            raise Forbidden("fhirServer must use https in production",
+                            [Issue("forbidden", "fhirServer must use https", "fhirServer")])
+
+    def invoke(
+        self, service_id: str, body: Any, allowed_servers: tuple[str, ...] | None = None
+    ) -> HookOutcome:
+        service = self.service(service_id)
+        request, context = self.decode(service, body)
+        self.check_fhir_server(request, allowed_servers or self.settings.fhir.allowed_servers)
+        orders = []
+        if service.triggers:
+            trigger_list = self.catalog.triggers[service.triggers]
+            orders = triggered_orders(service.hook, context, trigger_list)
+            if not orders:
+                return HookOutcome(CardsResponse().to_json(), service.hook, [])
+
+        prefetch = resolve_prefetch(
+            service, request, self.client, self.executor, self.settings.fhir.budget_seconds
+        )
+        fatal = {k: why for k, why in prefetch.failures.items() if k not in service.optional_prefetch}
+        if fatal:
+            raise PreconditionFailed(
+                "data the decision needs could not be obtained: " + ", ".join(sorted(fatal)),
+                [Issue("incomplete", f"prefetch {key}: {why}", f"prefetch.{key}")
+                 for key, why in sorted(fatal.items())],
+            )
+        logic = self.logics[service.handler]
+        record = build_record(
+            (p for p in prefetch.payloads.values() if p is not None), keep=logic.keep
+        )
+        now = self.clock()
+        invocation = Invocation(service.id, service.hook, context, orders, now)
+        issued = logic.decide(invocation, record)
+        record_issued(self.engine, service.id, service.hook, request.hookInstance, issued, now)
+        body_out = CardsResponse(cards=[item.card for item in issued]).to_json()
+        return HookOutcome(body_out, service.hook, issued, prefetch.fhir_seconds)

@@ -1,0 +1,1 @@
+"""Prefetch: pure template rendering and key resolution, plus the fetch orchestration."""

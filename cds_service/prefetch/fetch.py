@@ -1,0 +1,83 @@
+"""Fill the prefetch keys the client did not: render, fetch in parallel, within budget.
+
+The pipeline gets back every key's payload, or the reason it could not be had. Whether
+a failure is fatal (412) depends on the service: keys in `optional_prefetch` may fail.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from cds_service.fhir.client import FhirClient
+from cds_service.fhir.errors import FhirError, FhirNotFound
+from cds_service.prefetch.resolve import keys_to_fetch
+from cds_service.prefetch.templates import TemplateError, render
+from cds_service.services.definitions import ServiceDefinition
+from cds_service.wire.request import HookRequest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PrefetchResult:
+    """Payload per key (Bundle or resource, None = no data) and why keys failed."""
+
+    payloads: dict[str, Any] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+    fetched: list[str] = field(default_factory=list)
+    fhir_seconds: float = 0.0
+
+
+def resolve_prefetch(
+    service: ServiceDefinition,
+    request: HookRequest,
+    client: FhirClient,
+    executor: Executor,
+    budget_seconds: float,
+) -> PrefetchResult:
+    """Use what the client prefetched; fetch the rest from fhirServer in parallel."""
+    provided: Mapping[str, Any] = request.prefetch or {}
+    result = PrefetchResult()
+    missing = keys_to_fetch(service.prefetch, provided)
+    for key in service.prefetch:
+        if key not in missing:
+            result.payloads[key] = provided[key]
+    if not missing:
+        return result
+    if request.fhirServer is None:
+        for key in missing:
+            result.failures[key] = "not prefetched and no fhirServer to fetch it from"
+        return result
+
+    token = request.fhirAuthorization.access_token if request.fhirAuthorization else None
+    deadline = time.monotonic() + budget_seconds
+    started = time.monotonic()
+    futures: dict[str, Future[dict[str, Any]]] = {}
+    for key in missing:
+        try:
+            query = render(service.prefetch[key], request.context)
+        except TemplateError as exc:
+            result.failures[key] = str(exc)
+            continue
+        futures[key] = executor.submit(client.get, request.fhirServer, query, token, deadline)
+    for key, future in futures.items():
+        try:
+            result.payloads[key] = future.result(timeout=max(0.0, deadline - time.monotonic()) + 1)
+            result.fetched.append(key)
+        except FhirNotFound:
+            result.payloads[key] = None  # a read of a resource that does not exist: no data
+            result.fetched.append(key)
+        except FhirError as exc:
+            result.failures[key] = str(exc)
+            log.warning("prefetch_fetch_failed", extra={"key": key, "error": type(exc).__name__})
+        except TimeoutError:
+            future.cancel()
+            result.failures[key] = "time budget for FHIR calls exhausted"
+            log.warning("prefetch_fetch_failed", extra={"key": key, "error": "TimeoutError"})
+    result.fhir_seconds = time.monotonic() - started
+    return result

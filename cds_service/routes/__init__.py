@@ -1,0 +1,1 @@
+"""Thin Flask views: parse, delegate to the pipeline or the store, encode."""

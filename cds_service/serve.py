@@ -1,0 +1,54 @@
+"""Run the service under gunicorn (never Flask's development server)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from cds_service.config import Settings
+from cds_service.logs import configure_logging
+from cds_service.store.db import make_engine, migrate
+
+log = logging.getLogger(__name__)
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    """gunicorn with our options; each worker builds its own app after the fork."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from cds_service.app import create_app
+        from cds_service.clinical.text_reader import warm
+
+        app = create_app(run_migrations=False)
+        warm()  # load the NLP pipeline now, not on the first request
+        return app
+
+
+def serve(settings: Settings, host: str, port: int, workers: int) -> int:
+    """Migrate once in the master, then fork the workers."""
+    configure_logging(settings.log.level)
+    migrate(make_engine(settings.store.url))
+    log.info("serving", extra={"port": port, "workers": workers})
+    _Gunicorn(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "worker_class": "sync",
+            "timeout": 30,
+            "graceful_timeout": 10,
+            "keepalive": 5,
+            "accesslog": None,
+            "preload_app": False,
+        }
+    ).run()
+    return 0

@@ -1,0 +1,15 @@
+"""Handler names used in hooks/services/*.toml, mapped to the logic that runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cds_service.clinical.core_decompression import CoreDecompressionLogic
+from cds_service.clinical.migration import MigrationLogic
+from cds_service.clinical.thresholds import Thresholds
+from cds_service.services.logic import ServiceLogic
+
+HANDLERS: dict[str, Callable[[Thresholds], ServiceLogic]] = {
+    "core-decompression": CoreDecompressionLogic,
+    "tmo-migration": MigrationLogic,
+}

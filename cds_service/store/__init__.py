@@ -1,0 +1,1 @@
+"""Durable records of issued cards and clinician feedback (SQLAlchemy; SQLite or PostgreSQL)."""
