@@ -8,7 +8,10 @@ SHOULD carry an OperationOutcome).
     ├── Forbidden             403  fhirServer not on the allowlist
     ├── NotFound              404  unknown service
     ├── MethodNotAllowed      405
-    ├── PayloadTooLarge       413
+    ├── PreconditionFailed    412  data the decision needs could not be obtained
+    └── PayloadTooLarge       413
+"""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

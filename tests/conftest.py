@@ -1,0 +1,58 @@
+"""App, client and settings fixtures. Every hook response produced through `client`
+is checked against every card constraint (tests/card_checks.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from cds_service.app import create_app
+from cds_service.config import Settings
+from tests.card_checks import check_cards_response
+
+
+class CardCheckingClient(FlaskClient):
+    """A test client that fails the test if any 200 hook answer breaks the spec."""
+
+    checked_cards = 0
+
+    def open(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        response = super().open(*args, **kwargs)
+        path = response.request.path
+        if (
+            response.request.method == "POST"
+            and path.startswith("/cds-services/")
+            and not path.endswith("/feedback")
+            and response.status_code == 200
+        ):
+            CardCheckingClient.checked_cards += len(check_cards_response(response.get_json()))
+        return response
+
+
+def make_settings(tmp_path: Path, **sections: dict) -> Settings:
+    """Settings isolated from the environment: a private SQLite file per test."""
+    data: dict = {"store": {"url": f"sqlite:///{tmp_path / 'store.sqlite3'}"}}
+    for name, values in sections.items():
+        data[name] = {**data.get(name, {}), **values}
+    return Settings(**data)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    application = create_app(settings)
+    application.test_client_class = CardCheckingClient
+    return application
+
+
+@pytest.fixture
+def client(app) -> Iterator[FlaskClient]:  # type: ignore[no-untyped-def]
+    with app.test_client() as test_client:
+        yield test_client
