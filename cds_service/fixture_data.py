@@ -1,0 +1,321 @@
+"""Test fixtures: patient bundles, their manifest, and the hook requests an EHR would send.
+
+Pure (no HTTP), so unit tests, integration tests and the CLI share one source of cases.
+Fixture dates are written around each patient's index date (the day the decompression
+is ordered); `rebase_dates` moves them to the day the tests run, so an MRI "6 days old"
+stays 6 days old and never drifts out of the service's recency windows.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import tomllib
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from cds_service.services.definitions import ServiceDefinition, default_hooks_dir, load_catalog
+
+FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
+HOOKS = ("order-select", "order-sign", "patient-view")
+LOCAL_BASE = "https://ehr.example.org/fhir"  # fullUrl base when no fhirServer is given
+
+# A FHIR date/dateTime/instant with at least year and month (a bare year is only
+# shifted under a date-like key: "1514" is an RxNorm code, not a year).
+_DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?(T.*)?$")
+_YEAR = re.compile(r"^\d{4}$")
+_NOT_DATES = {"id", "code", "system", "url", "fullUrl", "reference", "data", "value", "uid",
+              "version", "div", "display", "text"}
+_DATE_KEYS = {"birthDate", "start", "end", "issued", "authoredOn", "started", "recordedDate"}
+_TOKEN = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What one service should answer for one fixture (topic None: no card)."""
+
+    topic: str | None
+    indicator: str | None = None
+    key_phrases: tuple[str, ...] = ()  # case-insensitive substrings of the card detail
+    evidence: tuple[str, ...] = ()  # `Type/id` the card must cite (a subset of its evidence)
+
+
+@dataclass(frozen=True)
+class FixtureCase:
+    """One manifest entry: a patient bundle and what each hook should produce."""
+
+    name: str
+    file: Path
+    index_date: date
+    patient_id: str
+    order: str | None  # "ServiceRequest/<id>" of the draft decompression order
+    encounter_id: str | None
+    user_id: str
+    description: str
+    expect: Mapping[str, Expectation]
+
+
+def load_manifest(path: Path | None = None) -> dict[str, FixtureCase]:
+    """fixtures/manifest.toml as FixtureCases by name (paths resolved against its folder)."""
+    path = path or FIXTURES_DIR / "manifest.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    cases: dict[str, FixtureCase] = {}
+    for name, entry in data["patients"].items():
+        expect = {
+            hook: Expectation(
+                topic=None if exp["topic"] == "none" else exp["topic"],
+                indicator=exp.get("indicator"),
+                key_phrases=tuple(exp.get("key_phrases", ())),
+                evidence=tuple(exp.get("evidence", ())),
+            )
+            for hook, exp in entry["expect"].items()
+        }
+        cases[name] = FixtureCase(
+            name=name, file=path.parent / entry["file"], index_date=entry["index_date"],
+            patient_id=entry["patient_id"], order=entry.get("order"),
+            encounter_id=entry.get("encounter_id"), user_id=entry["user_id"],
+            description=entry.get("description", ""), expect=expect,
+        )
+    return cases
+
+
+def load_bundle(name: str, fixtures_dir: Path | None = None) -> dict[str, Any]:
+    """The transaction Bundle of one fixture patient, as raw JSON."""
+    path = (fixtures_dir or FIXTURES_DIR) / "patients" / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def fixture_names() -> list[str]:
+    """The manifest's patient names, in manifest order."""
+    return list(load_manifest())
+
+
+def index_date_of(bundle: Mapping[str, Any]) -> date | None:
+    """A fixture bundle's index date, found by its Patient id; None for other bundles."""
+    ids = {r.get("id") for r in resources(bundle) if r.get("resourceType") == "Patient"}
+    return next((c.index_date for c in load_manifest().values() if c.patient_id in ids), None)
+
+
+def load_fixture(name_or_path: str) -> tuple[dict[str, Any], date | None]:
+    """A bundle and its index date, by manifest name or by the path of a bundle file."""
+    cases = load_manifest()
+    if name_or_path in cases:
+        return load_bundle(name_or_path), cases[name_or_path].index_date
+    bundle = json.loads(Path(name_or_path).read_text(encoding="utf-8"))
+    return bundle, index_date_of(bundle)
+
+
+def shift_date(value: str, days: int) -> str:
+    """Shift one FHIR date/dateTime/instant string by whole days, keeping its precision,
+    time of day and zone (partial dates move with their mid-point)."""
+    match = _DATE.match(value)
+    try:
+        if match:
+            year, month, day, rest = match.groups()
+            if day is None:  # YYYY-MM
+                moved = date(int(year), int(month), 15) + timedelta(days=days)
+                return f"{moved.year:04d}-{moved.month:02d}"
+            moved = date(int(year), int(month), int(day)) + timedelta(days=days)
+            return moved.isoformat() + (rest or "")
+        if _YEAR.match(value):
+            return f"{(date(int(value), 7, 2) + timedelta(days=days)).year:04d}"
+    except ValueError:  # looked like a date but is not one (e.g. "1234-56")
+        pass
+    return value
+
+
+def _rebase(node: Any, days: int, key: str | None) -> Any:
+    if isinstance(node, dict):
+        return {k: _rebase(v, days, k) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_rebase(v, days, key) for v in node]
+    if isinstance(node, str) and key not in _NOT_DATES:
+        date_key = key in _DATE_KEYS or (key or "").endswith(("Date", "DateTime", "Instant"))
+        if _DATE.match(node) or (_YEAR.match(node) and date_key):
+            return shift_date(node, days)
+    return node
+
+
+def rebase_dates(bundle: Mapping[str, Any], index_date: date, today: date) -> dict[str, Any]:
+    """A copy of the bundle with every date moved by (today - index_date) days."""
+    return _rebase(copy.deepcopy(dict(bundle)), (today - index_date).days, None)
+
+
+def resources(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The resources of a Bundle's entries."""
+    return [e["resource"] for e in bundle.get("entry") or () if isinstance(e.get("resource"), dict)]
+
+
+def draft_orders(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Unsigned orders (status draft): they go in context.draftOrders, not in the record."""
+    return [r for r in resources(bundle) if r.get("status") == "draft"]
+
+
+def _token_match(codings: Iterable[Mapping[str, Any]], wanted: str) -> bool:
+    """FHIR token search: `system|code`, `|code` (no system), `system|`, or `code`."""
+    for value in wanted.split(","):
+        system, sep, code = value.rpartition("|") if "|" in value else ("", "", value)
+        for coding in codings:
+            if sep and system and coding.get("system") != system:
+                continue
+            if sep and not system and coding.get("system"):
+                continue
+            if not code or coding.get("code") == code:
+                return True
+    return False
+
+
+def _codings(concepts: Any) -> list[Mapping[str, Any]]:
+    concepts = concepts if isinstance(concepts, list) else [concepts] if concepts else []
+    return [c for cc in concepts if isinstance(cc, Mapping) for c in cc.get("coding") or ()]
+
+
+def _matches(resource: Mapping[str, Any], param: str, value: str) -> bool:
+    if param in ("patient", "subject"):
+        ref = (resource.get("subject") or resource.get("patient") or {}).get("reference", "")
+        return ref in (value, f"Patient/{value}")
+    if param == "code":
+        code = resource.get("code") or resource.get("medicationCodeableConcept")
+        return _token_match(_codings(code), value)
+    if param == "category":
+        return _token_match(_codings(resource.get("category")), value)
+    if param == "modality":
+        mods = list(resource.get("modality") or ())
+        mods += [s["modality"] for s in resource.get("series") or () if s.get("modality")]
+        return _token_match(mods, value)
+    if param == "status":
+        return resource.get("status") in value.split(",")
+    if param == "_id":
+        return resource.get("id") in value.split(",")
+    raise ValueError(f"local search does not support parameter {param!r}")
+
+
+def local_search(bundle: Mapping[str, Any], query: str, base: str = LOCAL_BASE) -> Any:
+    """Answer a rendered prefetch query from the bundle, as a FHIR server would:
+    `Type/id` gives the resource (None when absent), `Type?params` a searchset Bundle.
+    Draft orders are invisible: an EHR prefetches stored data, not the open session."""
+    stored = [r for r in resources(bundle) if r.get("status") != "draft"]
+    path, _, qs = query.partition("?")
+    rtype, _, rid = unquote(path).strip("/").partition("/")
+    if rid:
+        return next((copy.deepcopy(r) for r in stored
+                     if r["resourceType"] == rtype and r.get("id") == rid), None)
+    params = [(k, v) for k, v in parse_qsl(qs, keep_blank_values=True)
+              if k not in ("_count", "_sort", "_total")]
+    hits = [r for r in stored if r["resourceType"] == rtype
+            and all(_matches(r, k, v) for k, v in params)]
+    result: dict[str, Any] = {
+        "resourceType": "Bundle", "id": str(uuid.uuid5(uuid.NAMESPACE_URL, query)),
+        "type": "searchset", "total": len(hits),
+        "link": [{"relation": "self", "url": f"{base}/{query}"}]}
+    if hits:
+        result["entry"] = [{"fullUrl": f"{base}/{r['resourceType']}/{r['id']}",
+                            "resource": copy.deepcopy(r), "search": {"mode": "match"}}
+                           for r in hits]
+    return result
+
+
+def render_template(template: str, context: Mapping[str, Any]) -> str | None:
+    """Fill CDS Hooks 2.0 prefetch tokens; None when a token has no value (key left unfilled)."""
+    values = {f"context.{k}": v for k, v in context.items() if isinstance(v, str)}
+    user = context.get("userId", "")
+    for rtype in ("Practitioner", "PractitionerRole", "Patient", "RelatedPerson"):
+        if isinstance(user, str) and user.startswith(rtype + "/"):
+            values[f"user{rtype}Id"] = user.split("/", 1)[1]
+    missing = [t for t in _TOKEN.findall(template) if t not in values]
+    if missing:
+        return None
+    return _TOKEN.sub(lambda m: values[m.group(1)], template)
+
+
+def service_for_hook(hook: str) -> ServiceDefinition:
+    """The one service in hooks/ that answers this hook."""
+    found = [s for s in load_catalog(default_hooks_dir()).services.values() if s.hook == hook]
+    if len(found) != 1:
+        raise LookupError(f"expected one service for {hook}, found {[s.id for s in found]}")
+    return found[0]
+
+
+def _ref_of(resource: Mapping[str, Any]) -> str:
+    return f"{resource['resourceType']}/{resource['id']}"
+
+
+def build_hook_request(
+    bundle: Mapping[str, Any],
+    hook: str,
+    service: ServiceDefinition | str,
+    today: date,
+    fhir_server: str | None = None,
+    with_prefetch: bool = True,
+    *,
+    index_date: date | None = None,
+    selections: Sequence[str] | None = None,
+    hook_instance: str | None = None,
+) -> dict[str, Any]:
+    """The JSON an EHR would POST for this patient and hook.
+
+    With `index_date`, the bundle is first rebased so its index date falls on `today`.
+    order-select `selections` default to every draft order (an order set being chosen).
+    Prefetch is each of the service's templates answered locally from the bundle."""
+    definition = service if isinstance(service, ServiceDefinition) else (
+        load_catalog(default_hooks_dir()).services[service])
+    if definition.hook != hook:
+        raise ValueError(f"service {definition.id} answers {definition.hook}, not {hook}")
+    if index_date is not None:
+        bundle = rebase_dates(bundle, index_date, today)
+    stored = resources(bundle)
+    patient = next((r for r in stored if r["resourceType"] == "Patient"), None)
+    if patient is None:
+        raise ValueError("the bundle has no Patient")
+    drafts = draft_orders(bundle)
+    order = next((d for d in drafts if d["resourceType"] == "ServiceRequest"), None)
+    requester = ((order or {}).get("requester") or {}).get("reference")
+    practitioner = next((r for r in stored if r["resourceType"] == "Practitioner"), None)
+    user = requester or (_ref_of(practitioner) if practitioner else "Practitioner/example")
+    context: dict[str, Any] = {"userId": user, "patientId": patient["id"]}
+    encounter = ((order or {}).get("encounter") or {}).get("reference")
+    if encounter is None:
+        visits = [r for r in stored if r["resourceType"] == "Encounter"]
+        visits.sort(key=lambda r: (r.get("period") or {}).get("start", ""))
+        encounter = _ref_of(visits[-1]) if visits else None
+    if encounter:
+        context["encounterId"] = encounter.split("/", 1)[1]
+    if hook in ("order-select", "order-sign"):
+        if hook == "order-select":
+            context["selections"] = list(selections) if selections is not None else [
+                _ref_of(d) for d in drafts]
+        context["draftOrders"] = {"resourceType": "Bundle", "type": "collection",
+                                  "entry": [{"resource": copy.deepcopy(d)} for d in drafts]}
+    request: dict[str, Any] = {"hook": hook, "hookInstance": hook_instance or str(uuid.uuid4())}
+    if fhir_server:
+        request["fhirServer"] = fhir_server
+    request["context"] = context
+    if with_prefetch and definition.prefetch:
+        prefetch: dict[str, Any] = {}
+        for key, template in definition.prefetch.items():
+            query = render_template(template, context)
+            if query is not None:
+                prefetch[key] = local_search(bundle, query, fhir_server or LOCAL_BASE)
+        request["prefetch"] = prefetch
+    return request
+
+
+def fixture_request(
+    name: str, hook: str, today: date | None = None, *, with_prefetch: bool = True,
+    fhir_server: str | None = None, hook_instance: str | None = None,
+) -> dict[str, Any]:
+    """The hook request for a manifest patient, rebased to `today` (default: its index
+    date), order-select naming only the manifest's decompression order."""
+    case = load_manifest()[name]
+    today = today or case.index_date
+    return build_hook_request(
+        load_bundle(name), hook, service_for_hook(hook), today, fhir_server, with_prefetch,
+        index_date=case.index_date, hook_instance=hook_instance,
+        selections=[case.order] if hook == "order-select" and case.order else None,
+    )
