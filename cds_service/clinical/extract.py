@@ -1,0 +1,64 @@
+"""Build ClinicalFacts from a PatientRecord: the one entry point of the facts layer."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from cds_service.clinical import text_rules as tr
+from cds_service.clinical.anatomy import sides_overlap
+from cds_service.clinical.episodes import joint_episodes
+from cds_service.clinical.extract_history import (
+    condition_facts, prior_procedures, steroid_exposures)
+from cds_service.clinical.extract_imaging import imaging_exams
+from cds_service.clinical.extract_labs import alcohol_screens, demographics, lab_values, pregnancy
+from cds_service.clinical.facts import HISTORICAL, ClinicalFacts, PriorProcedure
+from cds_service.clinical.fhir_values import ref
+from cds_service.clinical.thresholds import Thresholds
+from cds_service.fhir.record import PatientRecord
+
+
+def collect_facts(record: PatientRecord, now: datetime, thresholds: Thresholds) -> ClinicalFacts:
+    """Every fact the assessment and the migration check read, with its source."""
+    demo = demographics(record.patient, now)
+    observations = record.of("Observation")
+    exams, loose = imaging_exams(record)
+    conditions = condition_facts(record.of("Condition"),
+                                 now - timedelta(days=thresholds.lab_max_age_days))
+    medications = {ref(m): m for m in record.of("Medication")}
+    steroids, steroid_notes = steroid_exposures(
+        record.of("MedicationRequest"), record.of("MedicationStatement"),
+        now - timedelta(days=thresholds.steroid_lookback_days), medications)
+    alcohol = alcohol_screens(observations, demo.sex if demo else None)
+    labs = lab_values(observations)
+    procedures = prior_procedures(record.of("Procedure"))
+    known = {p.ref for p in procedures}
+    for exam in exams:  # "post core decompression" in a report is a procedure too
+        for f in exam.findings:
+            coded = any(sides_overlap(p.side, f.side) and (p.date is None or f.date is None
+                                                            or p.date <= f.date)
+                        for p in procedures if not p.ref.startswith("DiagnosticReport/"))
+            if f.concept == tr.CORE_DECOMPRESSION and f.state == HISTORICAL \
+                    and f.ref not in known and not coded:
+                procedures.append(PriorProcedure(f"core decompression (report: \"{f.phrase}\")",
+                                                 f.ref, f.date, f.side))
+                known.add(f.ref)
+    notes = [f"{lab.kind} {lab.as_reported} ({lab.ref}) not used: {lab.problem}"
+             for lab in labs if not lab.usable]
+    notes += steroid_notes
+    notes += [f"{label}: invalid FHIR resource skipped" for label in record.skipped_invalid]
+    return ClinicalFacts(
+        now=now,
+        demographics=demo,
+        exams=exams,
+        loose_findings=loose,
+        condition_findings=tuple(conditions.findings),
+        doubts=tuple(conditions.doubts),
+        labs=tuple(labs),
+        risk_factors=tuple(conditions.risk_factors + steroids + alcohol),
+        immunosuppression=tuple(conditions.immunosuppression + steroids),
+        pregnancy=pregnancy(observations, conditions.postpartum),
+        episodes=joint_episodes(exams, conditions.toh_conditions),
+        procedures=tuple(procedures),
+        osteoporosis_refs=tuple(conditions.osteoporosis_refs),
+        notes=tuple(notes),
+    )

@@ -1,0 +1,173 @@
+"""Clinical facts drawn from a patient's FHIR record.
+
+Every fact keeps the "Type/id" of the resource it came from and its date, because every
+card must say what it rests on. The extract_* modules build these; assessment.py reads
+only these (never FHIR models), so rules are testable with plain values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from cds_service.clinical.anatomy import joint_of
+from cds_service.clinical.text_reader import Mention
+
+PRESENT, IMPROVING, POSSIBLE, ABSENT, RESOLVED, HISTORICAL, INDICATION = (
+    "present", "improving", "possible", "absent", "resolved", "historical", "indication")
+
+
+def state_of(mention: Mention) -> str:
+    """One state per mention; the order decides which qualifier wins."""
+    if mention.in_indication:
+        return INDICATION
+    if mention.negated:
+        return ABSENT
+    if mention.resolved:
+        return RESOLVED
+    if mention.uncertain:
+        return POSSIBLE
+    if mention.historical or mention.hypothetical:
+        return HISTORICAL
+    if mention.improving:
+        return IMPROVING
+    return PRESENT
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A finding stated in one source: report text, coded Observation or Condition."""
+
+    concept: str  # a text_rules concept (BME, TOH, AVN, SIF, INFECTION...) or FEVER
+    state: str  # PRESENT, IMPROVING, POSSIBLE, ABSENT, RESOLVED, HISTORICAL, INDICATION
+    phrase: str  # the sentence or code display that was read
+    ref: str
+    date: datetime | None
+    site: str | None = None
+    side: str | None = None
+    diffuse: bool = False
+    focal: bool = False
+
+    @property
+    def present(self) -> bool:
+        return self.state in (PRESENT, IMPROVING)
+
+    @property
+    def joint(self) -> str | None:
+        return joint_of(self.site)
+
+
+@dataclass(frozen=True)
+class ImagingExam:
+    """One imaging examination: the study, its report(s) and linked finding Observations."""
+
+    description: str
+    date: datetime | None
+    is_mri: bool
+    site: str | None
+    side: str | None
+    study_ref: str | None = None
+    report_refs: tuple[str, ...] = ()
+    observation_refs: tuple[str, ...] = ()
+    readable: bool = False  # a report with text or codes, or coded findings
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        head = (self.study_ref,) if self.study_ref else ()
+        return head + self.report_refs + self.observation_refs
+
+    @property
+    def joint(self) -> str | None:
+        return joint_of(self.site)
+
+
+@dataclass(frozen=True)
+class LabValue:
+    """A lab or vital sign converted to one unit; `problem` says why it is not usable."""
+
+    kind: str  # "CRP", "ESR", "WBC", "Temperature"
+    value: float | None
+    unit: str  # the unit `value` is expressed in
+    as_reported: str  # value and unit as sent ("1.4 mg/dL")
+    ref: str
+    date: datetime | None
+    problem: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.value is not None and self.problem is None
+
+
+@dataclass(frozen=True)
+class RiskFactor:
+    """An AVN risk factor (clinical.md), e.g. systemic corticosteroids or sickle cell."""
+
+    label: str
+    detail: str
+    ref: str
+    date: datetime | None
+    kind: str = "condition"  # "condition" | "steroid" | "alcohol"
+    site: str | None = None
+    side: str | None = None
+
+
+@dataclass(frozen=True)
+class Pregnancy:
+    """Pregnancy or postpartum state: supports TOH, and raises the fracture risk."""
+
+    pregnant: bool
+    postpartum: bool
+    gestational_weeks: float | None
+    refs: tuple[str, ...]
+    date: datetime | None
+
+
+@dataclass(frozen=True)
+class Demographics:
+    age: int | None
+    sex: str | None
+    ref: str
+
+
+@dataclass(frozen=True)
+class JointEpisode:
+    """Bone marrow edema in one joint over time, and whether it went away."""
+
+    joint: str
+    side: str | None
+    start: datetime | None
+    refs: tuple[str, ...]
+    phrase: str
+    transient: bool = False  # resolved or improving on later evidence
+    closed: bool = False  # resolved (not merely improving)
+    resolved_on: datetime | None = None  # date of the resolution or improvement evidence
+    resolution_phrase: str = ""
+
+
+@dataclass(frozen=True)
+class PriorProcedure:
+    label: str
+    ref: str
+    date: datetime | None
+    side: str | None = None
+
+
+@dataclass(frozen=True)
+class ClinicalFacts:
+    """Everything the assessment reads about one patient."""
+
+    now: datetime
+    demographics: Demographics | None = None
+    exams: tuple[ImagingExam, ...] = ()
+    loose_findings: tuple[Finding, ...] = ()  # imaging Observations not linked to an exam
+    condition_findings: tuple[Finding, ...] = ()  # infection, fever, fracture, TOH Conditions
+    doubts: tuple[Finding, ...] = ()  # suspected/provisional diagnoses (e.g. "suspected AVN")
+    labs: tuple[LabValue, ...] = ()
+    risk_factors: tuple[RiskFactor, ...] = ()
+    immunosuppression: tuple[RiskFactor, ...] = ()
+    pregnancy: Pregnancy | None = None
+    episodes: tuple[JointEpisode, ...] = ()
+    procedures: tuple[PriorProcedure, ...] = ()
+    osteoporosis_refs: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())  # data that could not be used, and why
