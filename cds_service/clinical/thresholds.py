@@ -31,3 +31,12 @@ class Thresholds(BaseModel):
     # Systemic corticosteroids within this window count as an AVN risk factor
     # (AVN typically within 1-3 months of high doses; a year gives margin).
     steroid_lookback_days: int = Field(default=365, gt=0)
+    # A raised CRP/ESR/WBC older than lab_max_age_days still counts as a red flag for this
+    # long when no later value is available: a raised marker never rechecked has not been
+    # explained (clinical.md: infection must be excluded first).
+    raised_lab_lookback_days: int = Field(default=90, gt=0)
+    # A bare "subchondral fracture" reads as subchondral insufficiency fracture (another
+    # lesion) from this age, or at any age with osteoporosis (clinical.md: SIF in older
+    # osteoporotic patients). Younger, with diffuse edema, it stays compatible with TOH:
+    # the second seed case (a 50-year-old man) had a subchondral fracture line with TOH.
+    insufficiency_fracture_age_years: int = Field(default=60, gt=0)

@@ -1,0 +1,166 @@
+"""Decide what to say about a hip core decompression order (clinical.md "Decisions").
+
+Safety first, in this order: infection not excluded > imaging needed > AVN features or
+risk factors > another structural lesion > TOH suspected. No outcome (no card) only when a
+recent, readable MRI of the ordered hip shows none of these (e.g. "no bone marrow edema").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from cds_service.clinical import text_rules as tr
+from cds_service.clinical.anatomy import HEAD_NECK, covers_hip, sides_overlap
+from cds_service.clinical.coded import FEVER
+from cds_service.clinical.facts import ABSENT, POSSIBLE, ClinicalFacts, Finding, ImagingExam
+from cds_service.clinical.red_flags import Reason, lab_findings, when
+from cds_service.clinical.support import against_toh, for_toh
+from cds_service.clinical.thresholds import Thresholds
+
+INFECTION, IMAGING, AVN, OTHER, TOH = (
+    "infection-not-excluded", "imaging-needed", "avn-features", "other-lesion", "toh-suspected")
+OUTCOMES = (INFECTION, IMAGING, AVN, OTHER, TOH)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The outcome (None: no card), the reasons for and against, and what was missing."""
+
+    outcome: str | None
+    side: str | None
+    found: tuple[Reason, ...] = ()
+    against: tuple[Reason, ...] = ()
+    missing: tuple[Reason, ...] = ()
+    exam: ImagingExam | None = None
+
+    @property
+    def evidence(self) -> tuple[str, ...]:
+        refs: list[str] = list(self.exam.refs) if self.exam else []
+        for reason in self.found + self.against + self.missing:
+            refs += [r for r in reason.refs if r not in refs]
+        return tuple(dict.fromkeys(refs))
+
+
+def _finding_reason(f: Finding, what: str) -> Reason:
+    place = " ".join(p for p in (f.side, f.site) if p)
+    return Reason(f"{what}{' (' + place + ')' if place else ''}, {when(f.date)}", (f.ref,),
+                  f.date, f.phrase)
+
+
+def _hip_side(f: Finding, side: str | None) -> bool:
+    return f.joint in ("hip", "pelvis", None) and sides_overlap(f.side, side)
+
+
+def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
+    """The single outcome for this patient and ordered side, with its reasons."""
+    now = facts.now
+    window = timedelta(days=t.mri_max_age_days)
+    hip_exams = [e for e in facts.exams if covers_hip(e.site) and sides_overlap(e.side, side)]
+    recent = [e for e in hip_exams if e.date and -timedelta(days=1) <= now - e.date <= window]
+    mris = sorted((e for e in recent if e.is_mri), key=lambda e: e.date, reverse=True)
+    readable = [e for e in mris if e.readable]
+    exam = readable[0] if readable else (mris[0] if mris else None)
+    current = [f for e in recent if e.readable for f in e.findings if _hip_side(f, side)]
+    current += [f for f in facts.loose_findings
+                if _hip_side(f, side) and f.date and abs(now - f.date) <= window]
+
+    flags, normal, missing = lab_findings(facts.labs, now, t)
+    missing_list = list(missing)
+    if side is None:
+        missing_list.append(Reason("The order names no side: MRI of either hip was accepted"))
+
+    # 1. Infection not excluded
+    for f in current:
+        if f.concept == tr.INFECTION and (f.present or f.state == POSSIBLE):
+            what = "Report raises infection" if f.state == POSSIBLE else "Report describes"
+            flags.append(_finding_reason(f, f"{what}: {f.concept.lower()} finding"))
+    for f in facts.condition_findings:
+        if f.concept == tr.INFECTION and _hip_side(f, side):
+            flags.append(_finding_reason(f, "Condition on record: possible joint or bone "
+                                         "infection"))
+        elif f.concept == FEVER:
+            flags.append(_finding_reason(f, "Condition on record: fever"))
+    if flags:
+        found = flags + [Reason(f"Immunosuppression: {r.label} ({r.detail})", (r.ref,), r.date)
+                         for r in facts.immunosuppression]
+        return Assessment(INFECTION, side, tuple(found), tuple(for_toh(facts, current, side, t)),
+                          tuple(missing_list), exam)
+
+    # 2. Imaging needed
+    if not readable:
+        if mris:
+            text = (f"MRI of the hip on {when(mris[0].date)} has no readable report "
+                    "(no conclusion, plain-text report or coded findings)")
+            refs = mris[0].refs
+        else:
+            older = sorted((e for e in hip_exams if e.is_mri and e.date), key=lambda e: e.date)
+            last = f"; latest hip MRI {when(older[-1].date)}" if older else "; no hip MRI on record"
+            text = (f"No MRI of the {side + ' ' if side else ''}hip in the last "
+                    f"{t.mri_max_age_days} days{last}")
+            refs = older[-1].refs if older else ()
+        return Assessment(IMAGING, side, (), (), (Reason(text, refs),) + tuple(missing_list), exam)
+
+    # 3. AVN features or risk factors
+    avn_signs = [f for f in current if f.concept == tr.AVN and f.present]
+    risks = facts.risk_factors
+    if avn_signs or risks:
+        found = [_finding_reason(f, f"AVN feature on imaging: {f.concept}") for f in avn_signs]
+        found += [Reason(f"AVN risk factor: {r.label} ({r.detail})", (r.ref,), r.date)
+                  for r in risks]
+        against = [_finding_reason(f, "Bone marrow edema also reported; with these risk "
+                                   "factors edema alone is not reassuring")
+                   for f in current if f.concept in (tr.BME, tr.TOH) and f.present][:2]
+        return Assessment(AVN, side, tuple(found), tuple(against), tuple(missing_list), exam)
+
+    # 4. Another structural lesion
+    lesions = _other_lesions(facts, current, side, t)
+    if lesions:
+        return Assessment(OTHER, side, tuple(lesions), tuple(for_toh(facts, current, side, t)),
+                          tuple(missing_list), exam)
+
+    # 5. TOH suspected: edema of the femoral head/neck (or a TOH diagnosis) on a recent MRI
+    edema = [f for f in current if (f.concept == tr.BME and f.present and f.site in
+                                    HEAD_NECK | {None})
+             or (f.concept == tr.TOH and (f.present or f.state == POSSIBLE))]
+    if not edema:
+        return Assessment(None, side, (), tuple(_absent(current)), tuple(missing_list), exam)
+    return Assessment(TOH, side, tuple(for_toh(facts, current, side, t) + normal),
+                      tuple(against_toh(facts, current, side)), tuple(missing_list), exam)
+
+
+def sif_population(facts: ClinicalFacts, t: Thresholds) -> str | None:
+    """Why a bare subchondral fracture reads as insufficiency fracture here, or None."""
+    age = facts.demographics.age if facts.demographics else None
+    if age is not None and age >= t.insufficiency_fracture_age_years:
+        return f"age {age} (>= {t.insufficiency_fracture_age_years})"
+    if facts.osteoporosis_refs:
+        return "osteoporosis on the problem list"
+    return None
+
+
+def _other_lesions(facts: ClinicalFacts, current: list[Finding], side: str | None,
+                   t: Thresholds) -> list[Reason]:
+    out = []
+    for f in current:
+        if f.concept in (tr.SIF, tr.STRESS_FRACTURE) and f.present:
+            out.append(_finding_reason(f, f"Fracture on imaging: {f.concept.lower()}"))
+        elif f.concept == tr.TUMOUR and (f.present or f.state == POSSIBLE):
+            out.append(_finding_reason(f, "Tumour or marrow infiltration "
+                                       f"{'possible' if f.state == POSSIBLE else 'reported'}"))
+    for f in facts.condition_findings:
+        if f.concept in (tr.SIF, tr.STRESS_FRACTURE) and f.present and _hip_side(f, side):
+            out.append(_finding_reason(f, "Condition on record: fracture"))
+    diffuse_edema = any(f.concept == tr.BME and f.present and f.diffuse for f in current)
+    why = sif_population(facts, t)
+    for f in current:
+        if f.concept == tr.SUBCHONDRAL_FRACTURE and f.present and (why or not diffuse_edema):
+            reason = why or "no diffuse edema around it"
+            out.append(_finding_reason(f, f"Subchondral fracture read as insufficiency fracture "
+                                       f"({reason})"))
+    return out
+
+
+def _absent(current: list[Finding]) -> list[Reason]:
+    return [_finding_reason(f, "Report states no bone marrow edema")
+            for f in current if f.concept in (tr.BME, tr.TOH) and f.state == ABSENT]

@@ -1,0 +1,85 @@
+"""Red flags for infection (clinical.md: infection must be excluded first).
+
+Labs: the latest usable value of each test decides. Raised within lab_max_age_days, or
+raised and never rechecked within raised_lab_lookback_days, is a red flag; normal counts
+as reassurance only when recent (normal labs weeks earlier do not exclude infection now).
+Any temperature at or above the fever threshold in the lab window is a red flag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cds_service.clinical.facts import LabValue
+from cds_service.clinical.thresholds import Thresholds
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One statement on a card, with the resources and date it rests on."""
+
+    text: str
+    refs: tuple[str, ...] = ()
+    date: datetime | None = None
+    quote: str | None = None  # the exact phrase read in a report or Condition
+
+
+def when(date: datetime | None) -> str:
+    return date.date().isoformat() if date else "undated"
+
+
+_LIMITS = {"CRP": "crp_mg_per_l", "ESR": "esr_mm_per_h", "WBC": "wbc_10e9_per_l"}
+
+
+def _describe(lab: LabValue) -> str:
+    converted = f" = {lab.value:g} {lab.unit}" if lab.value is not None and not \
+        lab.as_reported.endswith(lab.unit) else ""
+    return f"{lab.kind} {lab.as_reported}{converted} on {when(lab.date)}"
+
+
+def lab_findings(labs: tuple[LabValue, ...], now: datetime, t: Thresholds
+                 ) -> tuple[list[Reason], list[Reason], list[Reason]]:
+    """(red flags, reassuring recent normal values, missing or unusable data)."""
+    flags: list[Reason] = []
+    normal: list[Reason] = []
+    missing: list[Reason] = []
+    recent = timedelta(days=t.lab_max_age_days)
+    lookback = timedelta(days=t.raised_lab_lookback_days)
+    recent_markers = []
+    for kind, field in _LIMITS.items():
+        limit = getattr(t, field)
+        usable = [v for v in labs if v.kind == kind and v.usable]
+        if not usable:
+            continue
+        latest = usable[0]
+        age = now - latest.date if latest.date else None
+        fresh = age is not None and age <= recent
+        if latest.value > limit and age is not None and age <= lookback:
+            tail = "" if fresh else f", not rechecked since (older than {t.lab_max_age_days} days)"
+            flags.append(Reason(f"{_describe(latest)}: above {limit:g} {latest.unit}{tail}",
+                                (latest.ref,), latest.date))
+        elif fresh:
+            normal.append(Reason(f"{_describe(latest)}: within limits (<= {limit:g} "
+                                 f"{latest.unit})", (latest.ref,), latest.date))
+        if fresh and kind in ("CRP", "ESR"):
+            recent_markers.append(kind)
+    fevers = [v for v in labs if v.kind == "Temperature" and v.usable and v.date
+              and now - v.date <= recent and v.value >= t.temperature_c]
+    if fevers:
+        v = fevers[0]
+        flags.append(Reason(f"Fever: temperature {v.as_reported} ({v.value:.1f} °C) on "
+                            f"{when(v.date)}, at or above {t.temperature_c:g} °C",
+                            (v.ref,), v.date))
+    if not recent_markers:
+        older = [v for v in labs if v.kind in ("CRP", "ESR") and v.usable]
+        last = f" (last: {_describe(older[0])})" if older else ""
+        missing.append(Reason(
+            f"No CRP or ESR in the last {t.lab_max_age_days} days{last}: infection could not "
+            "be excluded by labs", (older[0].ref,) if older else (),
+            older[0].date if older else None))
+    for v in labs:
+        if not v.usable:
+            missing.append(Reason(f"{v.kind} {v.as_reported} on {when(v.date)} not used: "
+                                  f"{v.problem}", (v.ref,), v.date))
+    return flags, normal, missing
