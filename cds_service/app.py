@@ -18,7 +18,8 @@ from cds_service.errors import CdsError, Issue, operation_outcome
 from cds_service.fhir.client import ClientLimits, FhirClient, make_session
 from cds_service.logs import configure_logging, request_id
 from cds_service.pipeline import Pipeline
-from cds_service.routes import cds, health
+from cds_service.routes import cds, guard, health
+from cds_service.security import build_authenticator
 from cds_service.routes.cds import json_response
 from cds_service.services.definitions import load_catalog
 from cds_service.services.handlers import HANDLERS
@@ -63,6 +64,7 @@ def create_app(
     )
 
     app.before_request(_start_request)
+    guard.init_app(app, settings, build_authenticator(settings.auth, settings.cache))
     app.after_request(_finish_request)
     app.register_error_handler(CdsError, _cds_error)
     app.register_error_handler(HTTPException, _http_error)

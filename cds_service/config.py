@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -16,6 +16,7 @@ from pydantic_settings import (
 )
 
 from cds_service.clinical.thresholds import Thresholds
+from cds_service.security.config import AuthConfig, CacheConfig, CorsConfig, check_cors_with_auth
 from cds_service.services.definitions import default_hooks_dir
 
 
@@ -78,6 +79,20 @@ class Settings(BaseSettings):
     fhir: FhirSection = FhirSection()
     log: LogSection = LogSection()
     clinical: Thresholds = Thresholds()
+    auth: AuthConfig = AuthConfig()
+    cors: CorsConfig = CorsConfig()
+    cache: CacheConfig = CacheConfig()
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Settings:
+        check_cors_with_auth(self.cors, self.auth)
+        if self.service.profile == "production":
+            if not self.auth.required:
+                raise ValueError("the production profile requires auth.required = true with issuers")
+            plain = [s for s in self.fhir.allowed_servers if not s.startswith("https://")]
+            if plain:
+                raise ValueError(f"the production profile requires https FHIR servers: {plain}")
+        return self
 
     @classmethod
     def settings_customise_sources(

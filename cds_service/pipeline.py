@@ -21,6 +21,7 @@ from cds_service.fhir.client import FhirClient
 from cds_service.fhir.record import build_record
 from cds_service.prefetch.fetch import resolve_prefetch
 from cds_service.prefetch.resolve import check_prefetch_shape
+from cds_service.security import url_allowed
 from cds_service.services.definitions import Catalog, ServiceDefinition
 from cds_service.services.logic import Invocation, IssuedCard, ServiceLogic
 from cds_service.services.triggers import triggered_orders
@@ -87,10 +88,8 @@ class Pipeline:
         except ValidationError as exc:
             raise BadRequest("invalid hook request", validation_issues(exc)) from exc
         if request.hook != service.hook:
-            raise BadRequest(
-                f"hook {request.hook!r} does not match service {service.id!r} ({service.hook})",
-                [Issue("invalid", f"service {service.id} answers {service.hook}", "hook")],
-            )
+            message = f"hook {request.hook!r} does not match service {service.id!r} ({service.hook})"
+            raise BadRequest(message, [Issue("invalid", message, "hook")])
         try:
             context = CONTEXT_MODELS[service.hook].model_validate(request.context)
         except ValidationError as exc:
@@ -102,7 +101,7 @@ class Pipeline:
         """Refuse a fhirServer that is not on the allowlist, before any connection."""
         if request.fhirServer is None:
             return
-        if request.fhirServer not in allowed:
+        if not url_allowed(request.fhirServer, allowed):
             raise Forbidden(
                 "fhirServer is not on this service's allowlist",
                 [Issue("forbidden", f"fhirServer {request.fhirServer} is not allowed", "fhirServer")],
@@ -116,7 +115,9 @@ class Pipeline:
     ) -> HookOutcome:
         service = self.service(service_id)
         request, context = self.decode(service, body)
-        self.check_fhir_server(request, allowed_servers or self.settings.fhir.allowed_servers)
+        if allowed_servers is None:
+            allowed_servers = self.settings.fhir.allowed_servers
+        self.check_fhir_server(request, allowed_servers)
         orders = []
         if service.triggers:
             trigger_list = self.catalog.triggers[service.triggers]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from cds_service.config import Settings
 from cds_service.logs import configure_logging
+from cds_service.security.urls import is_loopback_host
 from cds_service.store.db import make_engine, migrate
 
 log = logging.getLogger(__name__)
@@ -35,8 +37,17 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> int:
-    """Migrate once in the master, then fork the workers."""
+    """Migrate once in the master, then fork the workers.
+
+    Listening beyond loopback exposes patient data to the network: refuse to start
+    without JWT authentication there (CDS Hooks 2.0 §Trusting CDS Clients).
+    """
     configure_logging(settings.log.level)
+    if not is_loopback_host(host) and not settings.auth.required:
+        log.error("auth_required_beyond_loopback", extra={"port": port})
+        print(f"cds-service: refusing to listen on {host} without [auth] required = true "
+              "and at least one [[auth.issuers]]", file=sys.stderr)
+        return 2
     migrate(make_engine(settings.store.url))
     log.info("serving", extra={"port": port, "workers": workers})
     _Gunicorn(

@@ -50,7 +50,7 @@ def test_shipped_hooks_load_three_services() -> None:
         (GOOD_SERVICE.replace('triggers = "t"', 'triggers = "nope"'), GOOD_TRIGGERS, "unknown trigger list"),
         (GOOD_SERVICE.replace('triggers = "t"\n', ""), GOOD_TRIGGERS, "order hooks need a `triggers` list"),
         (GOOD_SERVICE.replace("core-decompression", "nonexistent"), GOOD_TRIGGERS, "unknown handler"),
-        (GOOD_SERVICE, GOOD_TRIGGERS + "text_patterns = ['(unclosed']\n", "bad regular expression"),
+        (GOOD_SERVICE, "text_patterns = ['(unclosed']\n" + GOOD_TRIGGERS, "bad regular expression"),
         ("id = [", GOOD_TRIGGERS, "cannot read TOML"),
     ],
 )

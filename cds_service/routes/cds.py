@@ -78,3 +78,16 @@ def feedback(service_id: str) -> Response:
     new = record_feedback(runner.engine, service_id, parsed.feedback)
     log.info("feedback_stored", extra={"service": service_id, "count": len(parsed.feedback), "new": new})
     return json_response({"received": len(parsed.feedback), "stored": new})
+
+
+@blueprint.get("/openapi.json")
+def openapi() -> Response:
+    """OpenAPI description of this service (built once per worker)."""
+    from cds_service.openapi import build_openapi
+
+    cached = current_app.extensions.get("cds_openapi")
+    if cached is None:
+        runner = pipeline()
+        cached = build_openapi(runner.catalog, runner.settings.service.public_base_url)
+        current_app.extensions["cds_openapi"] = cached
+    return json_response(cached)

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 HookName = Literal["patient-view", "order-select", "order-sign"]
 SERVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 PREFETCH_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+# A relative FHIR read or search: `Type/{{...}}` or `Type?param=...`.
+PREFETCH_QUERY = re.compile(r"^[A-Z][A-Za-z]+[/?]\S+$")
 
 
 class DefinitionError(Exception):
@@ -84,8 +86,8 @@ class ServiceDefinition(BaseModel):
         for key, template in prefetch.items():
             if not PREFETCH_KEY.match(key):
                 raise ValueError(f"prefetch key {key!r} must be an identifier")
-            if not template or template.startswith(("/", "http:", "https:")):
-                raise ValueError(f"prefetch {key!r} must be a relative FHIR query")
+            if not PREFETCH_QUERY.match(template):
+                raise ValueError(f"prefetch {key!r} must be a relative FHIR query (Type/id or Type?...)")
         return prefetch
 
     @model_validator(mode="after")
