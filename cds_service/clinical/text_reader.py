@@ -44,8 +44,12 @@ _INDICATION_START = re.compile(
     re.IGNORECASE,
 )
 _SECTION_START = re.compile(
-    r"\b(technique|comparison|findings|impression|conclusion|opinion|report)\s*:", re.IGNORECASE
+    r"\b(technique|comparison|findings|impression|conclusions?|opinion|report|observations|"
+    r"sequences|procedure|protocol|results?|interpretation|exam|examination)\s*:"
+    r"|\n\s*\n", re.IGNORECASE
 )
+_FRACTURE_BAND = re.compile(r"\b(band|line|rim)\b", re.IGNORECASE)
+_CONVEX = re.compile(r"\bconvex\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,8 @@ def _mentions(doc, indication: list[tuple[int, int]]):
             if not _SEQUENCE.search(sent.text) or nearest_site(sent.text, offset) is None:
                 continue  # bright signal with no sequence or no bone named: not read as edema
             concept = tr.BME
+        if concept == tr.AVN and _FRACTURE_BAND.search(ent.text) and _CONVEX.search(sent.text):
+            concept = tr.SUBCHONDRAL_FRACTURE  # a band convex to the surface is a fracture line
         cats = _categories(ent)
         yield Mention(
             concept=concept,

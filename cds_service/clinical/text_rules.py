@@ -1,11 +1,12 @@
 """Vocabulary for reading radiology text: target phrases and ConText modifiers.
 
 Synonyms follow clinical.md (oedema/edema, BMES, TOH, TMO, RMO, TBME, algodystrophy...).
-medspaCy's default ConText rules are kept except four that misread radiology English:
+medspaCy's default ConText rules are kept except five that misread radiology English:
 "can not" as negation ("cannot exclude AVN" means AVN is possible), "suggestive of" as
-uncertainty (radiologists use it to affirm: "suggestive of diffuse edema") and
+uncertainty (radiologists use it to affirm: "suggestive of diffuse edema"),
 "resolved"/"now resolved" as negation (resolution is its own category here: a resolved
-edema is evidence of a transient episode, not an absent one).
+edema is evidence of a transient episode, not an absent one) and "because/since" as the
+end of every modifier's scope ("edema, which has since resolved").
 """
 
 from __future__ import annotations
@@ -144,9 +145,7 @@ def target_rules() -> list[TargetRule]:
     return r
 
 
-_REPLACED_DEFAULTS = {"was not", "suggestive of", "resolved", "now resolved"}
-_ALL = ("NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HISTORICAL", "HYPOTHETICAL", "FAMILY",
-        RESOLVED, IMPROVING)
+_REPLACED_DEFAULTS = {"was not", "suggestive of", "resolved", "now resolved", "because"}
 
 
 def _default_rules() -> list[ConTextRule]:
@@ -159,7 +158,7 @@ def _default_rules() -> list[ConTextRule]:
 
 
 def context_rules() -> list[ConTextRule]:
-    """medspaCy defaults (minus the four replaced) plus radiology phrasings."""
+    """medspaCy defaults (minus the five replaced) plus radiology phrasings."""
     rules = _default_rules()
 
     def add(literal: str, category: str, direction: str, pattern=None, max_scope=None) -> None:
@@ -214,7 +213,7 @@ def context_rules() -> list[ConTextRule]:
     add("resolution of", RESOLVED, "FORWARD",
         [{"LOWER": {"IN": ["resolution", "disappearance", "normalization", "normalisation"]}},
          {"LOWER": {"IN": ["of", "in"]}}])
-    add("resolved", RESOLVED, "BIDIRECTIONAL",
+    add("resolved", RESOLVED, "BACKWARD",
         [{"LOWER": {"IN": ["resolved", "disappeared", "normalized", "normalised"]}}])
     add("no longer seen", RESOLVED, "BIDIRECTIONAL",
         [{"LOWER": "no"}, {"LOWER": "longer"},
@@ -226,7 +225,13 @@ def context_rules() -> list[ConTextRule]:
     add("improving", IMPROVING, "BIDIRECTIONAL",
         [{"LOWER": {"IN": ["improved", "improving", "decreased", "decreasing", "regressing",
                            "regressed", "resolving", "diminished", "reduced"]}}])
-    # A semicolon ends every modifier's scope ("no AVN; diffuse marrow edema")
-    for category in _ALL:
-        add(";", category, "TERMINATE", [{"ORTH": ";"}])
+    # Recommendations and risks are not findings ("given the risk of fracture")
+    add("risk of", "HYPOTHETICAL", "FORWARD",
+        [{"LOWER": {"IN": ["risk", "risks"]}}, {"LOWER": {"IN": ["of", "for"]}}])
+    add("assess for", "HYPOTHETICAL", "FORWARD",
+        [{"LOWER": {"IN": ["assess", "evaluate", "look", "monitor", "prevent", "avoid"]}},
+         {"LOWER": {"IN": ["for", "against"]}, "OP": "?"}])
+    # TERMINATE rules end the scope of modifiers of every category in medspaCy.
+    add("because", "HYPOTHETICAL", "TERMINATE", [{"LOWER": "because"}])
+    add(";", "NEGATED_EXISTENCE", "TERMINATE", [{"ORTH": ";"}])  # "no AVN; diffuse edema"
     return rules
