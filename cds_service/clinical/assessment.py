@@ -14,7 +14,8 @@ from cds_service.clinical import text_rules as tr
 from cds_service.clinical.anatomy import HEAD_NECK, covers_hip, sides_overlap
 from cds_service.clinical.coded import FEVER
 from cds_service.clinical.facts import ABSENT, POSSIBLE, ClinicalFacts, Finding, ImagingExam
-from cds_service.clinical.red_flags import Reason, lab_findings, when
+from cds_service.clinical.reasons import Reason, finding_reason, unique, when
+from cds_service.clinical.red_flags import lab_findings
 from cds_service.clinical.support import against_toh, for_toh
 from cds_service.clinical.thresholds import Thresholds
 
@@ -42,12 +43,6 @@ class Assessment:
         return tuple(dict.fromkeys(refs))
 
 
-def _finding_reason(f: Finding, what: str) -> Reason:
-    place = " ".join(p for p in (f.side, f.site) if p)
-    return Reason(f"{what}{' (' + place + ')' if place else ''}, {when(f.date)}", (f.ref,),
-                  f.date, f.phrase)
-
-
 def _hip_side(f: Finding, side: str | None) -> bool:
     return f.joint in ("hip", "pelvis", None) and sides_overlap(f.side, side)
 
@@ -73,16 +68,15 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
     # 1. Infection not excluded
     for f in current:
         if f.concept == tr.INFECTION and (f.present or f.state == POSSIBLE):
-            what = "Report raises infection" if f.state == POSSIBLE else "Report describes"
-            flags.append(_finding_reason(f, f"{what}: {f.concept.lower()} finding"))
+            what = "Report raises possible" if f.state == POSSIBLE else "Report describes"
+            flags.append(finding_reason(f, f"{what} {f.term or 'infection'}"))
     for f in facts.condition_findings:
-        if f.concept == tr.INFECTION and _hip_side(f, side):
-            flags.append(_finding_reason(f, "Condition on record: possible joint or bone "
-                                         "infection"))
-        elif f.concept == FEVER:
-            flags.append(_finding_reason(f, "Condition on record: fever"))
+        if (f.concept == tr.INFECTION and _hip_side(f, side)) or f.concept == FEVER:
+            flags.append(finding_reason(f, f"Condition on record: {f.term}"))
+    flags = unique(flags)
     if flags:
-        found = flags + [Reason(f"Immunosuppression: {r.label} ({r.detail})", (r.ref,), r.date)
+        found = flags + [Reason(f"Immunosuppression: {r.label} ({r.detail})", (r.ref,), r.date,
+                                label=r.label)
                          for r in facts.immunosuppression]
         return Assessment(INFECTION, side, tuple(found), tuple(for_toh(facts, current, side, t)),
                           tuple(missing_list), exam)
@@ -99,25 +93,32 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
             text = (f"No MRI of the {side + ' ' if side else ''}hip in the last "
                     f"{t.mri_max_age_days} days{last}")
             refs = older[-1].refs if older else ()
-        return Assessment(IMAGING, side, (), (), (Reason(text, refs),) + tuple(missing_list), exam)
+        other = [Reason(f"Other hip imaging: \"{e.description}\" on {when(e.date)} (not an MRI: "
+                        "radiographs stay normal for weeks in TOH and AVN)", e.refs, e.date)
+                 for e in recent if not e.is_mri]
+        return Assessment(IMAGING, side, tuple(other), (),
+                          (Reason(text, refs),) + tuple(missing_list), exam)
 
     # 3. AVN features or risk factors
     avn_signs = [f for f in current if f.concept == tr.AVN and f.present]
     risks = facts.risk_factors
     if avn_signs or risks:
-        found = [_finding_reason(f, f"AVN feature on imaging: {f.concept}") for f in avn_signs]
-        found += [Reason(f"AVN risk factor: {r.label} ({r.detail})", (r.ref,), r.date)
+        found = [finding_reason(f, f"AVN feature on imaging: {f.term or 'AVN'}")
+                 for f in avn_signs]
+        found += [Reason(f"AVN risk factor: {r.label} ({r.detail})", (r.ref,), r.date,
+                         label=r.label)
                   for r in risks]
-        against = [_finding_reason(f, "Bone marrow edema also reported; with these risk "
-                                   "factors edema alone is not reassuring")
+        against = [finding_reason(f, "Bone marrow edema also reported (fits TOH), but edema "
+                                   "alone does not exclude early AVN")
                    for f in current if f.concept in (tr.BME, tr.TOH) and f.present][:2]
-        return Assessment(AVN, side, tuple(found), tuple(against), tuple(missing_list), exam)
+        return Assessment(AVN, side, tuple(unique(found)), tuple(unique(against)),
+                          tuple(missing_list), exam)
 
     # 4. Another structural lesion
     lesions = _other_lesions(facts, current, side, t)
     if lesions:
-        return Assessment(OTHER, side, tuple(lesions), tuple(for_toh(facts, current, side, t)),
-                          tuple(missing_list), exam)
+        return Assessment(OTHER, side, tuple(unique(lesions)),
+                          tuple(for_toh(facts, current, side, t)), tuple(missing_list), exam)
 
     # 5. TOH suspected: edema of the femoral head/neck (or a TOH diagnosis) on a recent MRI
     edema = [f for f in current if (f.concept == tr.BME and f.present and f.site in
@@ -144,23 +145,24 @@ def _other_lesions(facts: ClinicalFacts, current: list[Finding], side: str | Non
     out = []
     for f in current:
         if f.concept in (tr.SIF, tr.STRESS_FRACTURE) and f.present:
-            out.append(_finding_reason(f, f"Fracture on imaging: {f.concept.lower()}"))
+            out.append(finding_reason(f, f"Fracture on imaging: {f.term}"))
         elif f.concept == tr.TUMOUR and (f.present or f.state == POSSIBLE):
-            out.append(_finding_reason(f, "Tumour or marrow infiltration "
-                                       f"{'possible' if f.state == POSSIBLE else 'reported'}"))
+            out.append(finding_reason(f, f"Tumour or marrow infiltration "
+                                       f"{'possible' if f.state == POSSIBLE else 'reported'}: "
+                                       f"{f.term}"))
     for f in facts.condition_findings:
         if f.concept in (tr.SIF, tr.STRESS_FRACTURE) and f.present and _hip_side(f, side):
-            out.append(_finding_reason(f, "Condition on record: fracture"))
+            out.append(finding_reason(f, f"Condition on record: {f.term}"))
     diffuse_edema = any(f.concept == tr.BME and f.present and f.diffuse for f in current)
     why = sif_population(facts, t)
     for f in current:
         if f.concept == tr.SUBCHONDRAL_FRACTURE and f.present and (why or not diffuse_edema):
             reason = why or "no diffuse edema around it"
-            out.append(_finding_reason(f, f"Subchondral fracture read as insufficiency fracture "
-                                       f"({reason})"))
+            out.append(finding_reason(f, f"Subchondral fracture read as insufficiency fracture "
+                                      f"({reason})", label="subchondral fracture"))
     return out
 
 
 def _absent(current: list[Finding]) -> list[Reason]:
-    return [_finding_reason(f, "Report states no bone marrow edema")
+    return [finding_reason(f, "Report states no bone marrow edema")
             for f in current if f.concept in (tr.BME, tr.TOH) and f.state == ABSENT]

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from cds_service.clinical import orders
 from cds_service.clinical.assessment import AVN, IMAGING, INFECTION, OTHER, TOH, Assessment
-from cds_service.clinical.red_flags import Reason, when
+from cds_service.clinical.reasons import Reason, when
 from cds_service.services.logic import IssuedCard
 from cds_service.wire.cards import (
     SUMMARY_MAX, Action, Card, Coding, Link, OverrideReason, Source, Suggestion)
@@ -106,21 +106,25 @@ def links(code: str) -> list[Link] | None:
     return [Link(label=label, url=url, type="absolute")]
 
 
+def _labels(a: Assessment, most: int = 3) -> str:
+    labels = list(dict.fromkeys(r.label for r in a.found if r.label))
+    return ", ".join(labels[:most])
+
+
 def _summary(a: Assessment) -> str:
     side = f"{a.side} " if a.side else ""
-    first = a.found[0].text if a.found else ""
     if a.outcome == TOH:
         date = f" ({when(a.exam.date)})" if a.exam else ""
         return (f"Hip MRI{date} fits transient osteoporosis of the {side}hip: consider "
                 "conservative care before core decompression")
     if a.outcome == INFECTION:
-        return f"Infection not excluded before core decompression: {first}"
+        return f"Infection not excluded ({_labels(a)}): exclude it before core decompression"
     if a.outcome == IMAGING:
         return (f"No recent readable MRI of the {side}hip: obtain one before an irreversible "
                 "core decompression")
     if a.outcome == AVN:
-        return f"AVN features or risk factors found, no transient osteoporosis warning: {first}"
-    return f"Other hip lesion, not transient osteoporosis: {first}"
+        return f"AVN features or risk factors ({_labels(a, 2)}): no transient osteoporosis warning"
+    return f"Other {side}hip lesion ({_labels(a, 2)}): not transient osteoporosis"
 
 
 def _exam_line(a: Assessment) -> list[str]:

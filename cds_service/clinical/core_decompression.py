@@ -62,6 +62,11 @@ def order_side(order: Mapping[str, Any]) -> str | None:
             codes += [(cd.get("system"), cd.get("code"), cd.get("display"))
                       for cd in site.get("coding") or () if isinstance(cd, Mapping)]
             codes.append((None, None, site.get("text")))
+            for ext in site.get("extension") or ():  # mCODE laterality-qualifier
+                value = ext.get("valueCodeableConcept") if isinstance(ext, Mapping) else None
+                if "laterality" in str(ext.get("url", "")).lower() and isinstance(value, Mapping):
+                    codes += [(cd.get("system"), cd.get("code"), cd.get("display"))
+                              for cd in value.get("coding") or () if isinstance(cd, Mapping)]
     return side_of_codings(codes) or side_of_text(order_text(order))
 
 

@@ -11,7 +11,7 @@ from cds_service.clinical.extract_history import (
     condition_facts, prior_procedures, steroid_exposures)
 from cds_service.clinical.extract_imaging import imaging_exams
 from cds_service.clinical.extract_labs import alcohol_screens, demographics, lab_values, pregnancy
-from cds_service.clinical.facts import HISTORICAL, ClinicalFacts, PriorProcedure
+from cds_service.clinical.facts import ABSENT, POSSIBLE, ClinicalFacts, PriorProcedure
 from cds_service.clinical.fhir_values import ref
 from cds_service.clinical.thresholds import Thresholds
 from cds_service.fhir.record import PatientRecord
@@ -37,7 +37,7 @@ def collect_facts(record: PatientRecord, now: datetime, thresholds: Thresholds) 
             coded = any(sides_overlap(p.side, f.side) and (p.date is None or f.date is None
                                                             or p.date <= f.date)
                         for p in procedures if not p.ref.startswith("DiagnosticReport/"))
-            if f.concept == tr.CORE_DECOMPRESSION and f.state == HISTORICAL \
+            if f.concept == tr.CORE_DECOMPRESSION and f.state not in (ABSENT, POSSIBLE) \
                     and f.ref not in known and not coded:
                 procedures.append(PriorProcedure(f"core decompression (report: \"{f.phrase}\")",
                                                  f.ref, f.date, f.side))

@@ -19,7 +19,7 @@ from cds_service.clinical.coded import FEVER, coded_concepts
 from cds_service.clinical.facts import (
     POSSIBLE, PRESENT, RESOLVED, Finding, PriorProcedure, RiskFactor)
 from cds_service.clinical.fhir_values import (
-    codings, first_date, has_code, has_code_prefix, ref, reference_id, text_of)
+    codings, first_date, has_code, has_code_prefix, label_of, ref, reference_id, text_of)
 
 _UNCERTAIN = re.compile(r"\b(suspected|suspect|possible|probable|likely|rule out|r/o|query|"
                         r"questionable)\b|\?", re.IGNORECASE)
@@ -61,6 +61,7 @@ def condition_facts(conditions: list[Any], fever_since: datetime) -> ConditionFa
         if _code(cond.verificationStatus) in _IGNORED_VERIFICATION:
             continue
         text = text_of(cond.code)
+        label = label_of(cond.code)
         codes = codings(cond.code)
         doubtful = (_code(cond.verificationStatus) in _DOUBTFUL_VERIFICATION
                     or bool(_UNCERTAIN.search(text)))
@@ -75,21 +76,22 @@ def condition_facts(conditions: list[Any], fever_since: datetime) -> ConditionFa
         rid = ref(cond)
 
         def finding(concept: str, state: str) -> Finding:
-            return Finding(concept, state, text or concept, rid, date, site, side)
+            return Finding(concept, state, label or concept, rid, date, site, side,
+                           term=label or concept)
 
-        for label, snomed, icd, pattern in c.RISK_CONDITIONS:
+        for risk, snomed, icd, pattern in c.RISK_CONDITIONS:
             if (has_code(cond.code, c.SNOMED, snomed) or has_code_prefix(cond.code, c.ICD10, icd)
                     or has_code_prefix(cond.code, c.ICD10_WHO, icd)
                     or re.search(pattern, text, re.IGNORECASE)):
                 if doubtful:
-                    out.doubts.append(finding(tr.AVN if "necrosis" in label else label, POSSIBLE))
+                    out.doubts.append(finding(tr.AVN if "necrosis" in risk else risk, POSSIBLE))
                     continue
-                factor = RiskFactor(label, text or label, rid, date, "condition", site, side)
+                factor = RiskFactor(risk, label or risk, rid, date, "condition", site, side)
                 out.risk_factors.append(factor)
-                if label in ("HIV infection", "organ transplant"):
+                if risk in ("HIV infection", "organ transplant"):
                     out.immunosuppression.append(factor)
         if _IMMUNOSUPPRESSION.search(text) and active:
-            out.immunosuppression.append(RiskFactor("immunosuppression", text, rid, date))
+            out.immunosuppression.append(RiskFactor("immunosuppression", label, rid, date))
         if (tr.INFECTION in concepts or _INFECTION.search(text)) and active:
             out.findings.append(finding(tr.INFECTION, POSSIBLE if doubtful else PRESENT))
         if (FEVER in concepts or _FEVER.search(text)) and active and (
@@ -166,18 +168,19 @@ def steroid_exposures(requests: list[Any], statements: list[Any], since: datetim
     for med, dosages, dates in items:
         concepts = _medication_concepts(med, medications)
         text = text_of(*concepts)
+        label = label_of(concepts[0]) if concepts else ""
         name = _steroid_name(concepts, text)
         if name is None:
             continue
         excluded = _non_systemic(concepts, dosages, text)
         if excluded:
-            notes.append(f"{ref(med)} {text or name}: not counted ({excluded})")
+            notes.append(f"{ref(med)} {label or name}: not counted ({excluded})")
             continue
         last = max(dates, default=None)
         if last is not None and last < since:
             continue
         dose = "; ".join(d.text for d in dosages if d.text)
-        detail = f"{text or name}" + (f", {dose}" if dose else "") + (
+        detail = f"{label or name}" + (f", {dose}" if dose else "") + (
             "" if last else " (date not recorded)")
         found.append(RiskFactor("systemic corticosteroid", detail, ref(med), last, "steroid"))
     return found, notes
@@ -214,6 +217,6 @@ def prior_procedures(procedures: list[Any]) -> list[PriorProcedure]:
             continue
         period = proc.performedPeriod.start if proc.performedPeriod else None
         side = side_of_codings(codings(proc.bodySite) + [(None, None, text)])
-        out.append(PriorProcedure(text or "core decompression", ref(proc),
+        out.append(PriorProcedure(label_of(proc.code) or "core decompression", ref(proc),
                                   first_date(proc.performedDateTime, period), side))
     return out

@@ -20,7 +20,7 @@ from cds_service.clinical.anatomy import (
 from cds_service.clinical.coded import coded_concepts
 from cds_service.clinical.facts import ABSENT, PRESENT, Finding, ImagingExam, state_of
 from cds_service.clinical.fhir_values import (
-    attachment_text, codings, first_date, has_code, ref, reference_id, text_of)
+    attachment_text, codings, first_date, has_code, label_of, ref, reference_id, text_of)
 
 LINK_WINDOW = timedelta(days=3)
 _INACTIVE = {"entered-in-error", "cancelled"}
@@ -95,10 +95,11 @@ def _from_study(study: Any) -> _Draft:
         texts.append(series.description or "")
     texts.append(text_of(study.procedureCode))
     joined = " ".join(t for t in texts if t)
+    title = study.description or label_of(next(iter(study.procedureCode or ()), None))
     site = site_of_codings(site_codes) or nearest_site(joined)
     side = side_of_codings(side_codes) or side_of_text(joined)
     started = first_date(study.started, *(s.started for s in study.series or ()))
-    return _Draft(joined.strip() or "Imaging study", started, "MR" in modalities, site, side,
+    return _Draft(title or "Imaging study", started, "MR" in modalities, site, side,
                   study_ref=ref(study))
 
 
@@ -142,7 +143,7 @@ def _add_report(draft: _Draft, report: Any, text: str) -> None:
     if text:
         draft.texts.append((ref(report), date, text))
     for concept, display in coded_concepts(codings(report.conclusionCode)):
-        draft.coded.append(Finding(concept, PRESENT, display, ref(report), date))
+        draft.coded.append(Finding(concept, PRESENT, display, ref(report), date, term=display))
     if report.conclusionCode and not text:
         draft.texts.append((ref(report), date, ""))  # codes alone make a report readable
 
@@ -197,14 +198,14 @@ def observation_findings(obs: Any) -> list[Finding]:
     denied = obs.valueBoolean is False or bool(has_code(obs.valueCodeableConcept, c.SNOMED,
                                                         c.SNOMED_ABSENT))
     state = ABSENT if denied else PRESENT
-    out = [Finding(concept, state, display, ref(obs), date, site, side)
+    out = [Finding(concept, state, display, ref(obs), date, site, side, term=display)
            for concept, display in coded_concepts(codings(obs.code, obs.valueCodeableConcept))]
     text = ". ".join(t for t in (text_of(obs.code), obs.valueString,
                                  text_of(obs.valueCodeableConcept),
                                  *(n.text for n in obs.note or ())) if t)
     for m in text_reader.read(text).mentions:
         out.append(Finding(m.concept, ABSENT if denied else state_of(m), m.sentence, ref(obs),
-                           date, m.site or site, m.side or side, m.diffuse, m.focal))
+                           date, m.site or site, m.side or side, m.diffuse, m.focal, m.phrase))
     return out
 
 
@@ -223,7 +224,7 @@ def _finish(d: _Draft) -> ImagingExam:
     findings = [
         Finding(m.concept, state_of(m), m.sentence, r, date or d.date, m.site or site,
                 m.side or (side if m.site is None or joint_of(m.site) == joint_of(site) else None),
-                m.diffuse, m.focal)
+                m.diffuse, m.focal, m.phrase)
         for r, date, m in mentions
     ]
     findings += [replace(f, site=f.site or site, side=f.side or side) for f in d.coded]

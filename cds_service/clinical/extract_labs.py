@@ -59,7 +59,7 @@ def _convert(kind: str, obs: Any, quantity: Any) -> LabValue:
         problem = f"unit {quantity.code or quantity.unit or 'missing'!r} is not a known UCUM unit"
         return LabValue(kind, None, target, _as_reported(quantity), ref(obs), _date(obs), problem)
     return LabValue(kind, float(quantity.value) * factors[unit], target, _as_reported(quantity),
-                    ref(obs), _date(obs))
+                    ref(obs), _date(obs), converted=factors[unit] != 1.0)
 
 
 def _temperature(obs: Any, quantity: Any) -> LabValue:
@@ -71,7 +71,8 @@ def _temperature(obs: Any, quantity: Any) -> LabValue:
                         f"unit {unit_sent!r} is not Cel or [degF]")
     value = float(quantity.value)
     celsius = value if unit == "Cel" else (value - 32.0) * 5.0 / 9.0
-    return LabValue("Temperature", celsius, "°C", reported, ref(obs), _date(obs))
+    return LabValue("Temperature", celsius, "°C", reported, ref(obs), _date(obs),
+                    converted=unit != "Cel")
 
 
 def _quantities(obs: Any, loinc: tuple[str, ...]) -> list[Any]:

@@ -47,6 +47,7 @@ class Finding:
     side: str | None = None
     diffuse: bool = False
     focal: bool = False
+    term: str = ""  # the words matched ("double-line sign") or the code display
 
     @property
     def present(self) -> bool:
@@ -93,6 +94,7 @@ class LabValue:
     ref: str
     date: datetime | None
     problem: str | None = None
+    converted: bool = False  # value is not in the unit it was reported in
 
     @property
     def usable(self) -> bool:

@@ -76,6 +76,9 @@ def codings(*concepts: Any) -> list[Coding3]:
                     out.append((c.system, c.code, c.display))
                 if getattr(cc, "text", None):
                     out.append((None, None, cc.text))
+                for ext in getattr(cc, "extension", None) or ():  # mCODE laterality qualifier
+                    if "laterality" in (ext.url or "").lower() and ext.valueCodeableConcept:
+                        out.extend(codings(ext.valueCodeableConcept))
             elif hasattr(cc, "code"):  # a bare Coding
                 out.append((cc.system, cc.code, cc.display))
     return out
@@ -84,6 +87,18 @@ def codings(*concepts: Any) -> list[Coding3]:
 def text_of(*concepts: Any) -> str:
     """Texts and displays of CodeableConcepts, joined (for text matching)."""
     return " ".join(t for _, _, t in codings(*concepts) if t)
+
+
+def label_of(concept: Any) -> str:
+    """What a person would call a CodeableConcept: its text, else its first display or code."""
+    if concept is None:
+        return ""
+    if getattr(concept, "text", None):
+        return concept.text
+    for c in getattr(concept, "coding", None) or ():
+        if c.display or c.code:
+            return c.display or c.code
+    return ""
 
 
 def has_code(concepts: Any, system: str, codes: Iterable[str]) -> str | None:

@@ -17,7 +17,7 @@ from cds_service.clinical.core_decompression import is_imaging_observation
 from cds_service.clinical.episodes import joint_label
 from cds_service.clinical.extract import collect_facts
 from cds_service.clinical.facts import JointEpisode
-from cds_service.clinical.red_flags import Reason, when
+from cds_service.clinical.reasons import Reason, when
 from cds_service.clinical.thresholds import Thresholds
 from cds_service.fhir.record import PatientRecord, RawResource
 from cds_service.services.logic import Invocation, IssuedCard

@@ -8,33 +8,19 @@ Any temperature at or above the fever threshold in the lab window is a red flag.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cds_service.clinical.facts import LabValue
+from cds_service.clinical.reasons import Reason, when
 from cds_service.clinical.thresholds import Thresholds
-
-
-@dataclass(frozen=True)
-class Reason:
-    """One statement on a card, with the resources and date it rests on."""
-
-    text: str
-    refs: tuple[str, ...] = ()
-    date: datetime | None = None
-    quote: str | None = None  # the exact phrase read in a report or Condition
-
-
-def when(date: datetime | None) -> str:
-    return date.date().isoformat() if date else "undated"
 
 
 _LIMITS = {"CRP": "crp_mg_per_l", "ESR": "esr_mm_per_h", "WBC": "wbc_10e9_per_l"}
 
 
 def _describe(lab: LabValue) -> str:
-    converted = f" = {lab.value:g} {lab.unit}" if lab.value is not None and not \
-        lab.as_reported.endswith(lab.unit) else ""
+    converted = f" (= {lab.value:.3g} {lab.unit})" if lab.converted and lab.value is not None \
+        else ""
     return f"{lab.kind} {lab.as_reported}{converted} on {when(lab.date)}"
 
 
@@ -58,7 +44,8 @@ def lab_findings(labs: tuple[LabValue, ...], now: datetime, t: Thresholds
         if latest.value > limit and age is not None and age <= lookback:
             tail = "" if fresh else f", not rechecked since (older than {t.lab_max_age_days} days)"
             flags.append(Reason(f"{_describe(latest)}: above {limit:g} {latest.unit}{tail}",
-                                (latest.ref,), latest.date))
+                                (latest.ref,), latest.date,
+                                label=f"{kind} {latest.as_reported}"))
         elif fresh:
             normal.append(Reason(f"{_describe(latest)}: within limits (<= {limit:g} "
                                  f"{latest.unit})", (latest.ref,), latest.date))
@@ -68,9 +55,9 @@ def lab_findings(labs: tuple[LabValue, ...], now: datetime, t: Thresholds
               and now - v.date <= recent and v.value >= t.temperature_c]
     if fevers:
         v = fevers[0]
-        flags.append(Reason(f"Fever: temperature {v.as_reported} ({v.value:.1f} °C) on "
-                            f"{when(v.date)}, at or above {t.temperature_c:g} °C",
-                            (v.ref,), v.date))
+        flags.append(Reason(f"Fever: temperature {_describe(v)[len('Temperature '):]}, "
+                            f"at or above {t.temperature_c:g} °C",
+                            (v.ref,), v.date, label=f"temperature {v.as_reported}"))
     if not recent_markers:
         older = [v for v in labs if v.kind in ("CRP", "ESR") and v.usable]
         last = f" (last: {_describe(older[0])})" if older else ""

@@ -12,28 +12,11 @@ from cds_service.clinical import text_rules as tr
 from cds_service.clinical.anatomy import HEAD_NECK, sides_overlap
 from cds_service.clinical.episodes import joint_label
 from cds_service.clinical.facts import ABSENT, POSSIBLE, ClinicalFacts, Finding
-from cds_service.clinical.red_flags import Reason, when
+from cds_service.clinical.reasons import Reason, finding_reason, unique, when
 from cds_service.clinical.thresholds import Thresholds
 
 TYPICAL_MALE_AGE = (30, 55)  # clinical.md: often a man of 30-55
 THIRD_TRIMESTER_WEEKS = 28
-
-
-def _reason(f: Finding, what: str) -> Reason:
-    place = " ".join(p for p in (f.side, f.site) if p)
-    return Reason(f"{what}{' (' + place + ')' if place else ''}, {when(f.date)}", (f.ref,),
-                  f.date, f.phrase)
-
-
-def _unique(reasons: list[Reason]) -> list[Reason]:
-    seen: set[tuple[tuple[str, ...], str, str | None]] = set()
-    out = []
-    for r in reasons:
-        key = (r.refs, r.text, r.quote)
-        if key not in seen:
-            seen.add(key)
-            out.append(r)
-    return out
 
 
 def for_toh(facts: ClinicalFacts, current: list[Finding], side: str | None,
@@ -43,14 +26,14 @@ def for_toh(facts: ClinicalFacts, current: list[Finding], side: str | None,
     for f in current:
         if f.concept == tr.BME and f.present and f.site in HEAD_NECK | {None}:
             kind = "Diffuse bone marrow edema" if f.diffuse else "Bone marrow edema"
-            out.append(_reason(f, f"{kind} on MRI"))
+            out.append(finding_reason(f, f"{kind} on MRI"))
         elif f.concept == tr.TOH and (f.present or f.state == POSSIBLE):
-            out.append(_reason(f, "Report names transient osteoporosis / bone marrow edema "
+            out.append(finding_reason(f, "Report names transient osteoporosis / bone marrow edema "
                                "syndrome" + (" as a possibility" if f.state == POSSIBLE else "")))
         elif f.concept == tr.AVN and f.state == ABSENT:
-            out.append(_reason(f, "Report states AVN features are absent"))
+            out.append(finding_reason(f, "Report states AVN features are absent"))
         elif f.concept == tr.EFFUSION and f.present:
-            out.append(_reason(f, "Joint effusion (often seen with TOH)"))
+            out.append(finding_reason(f, "Joint effusion (often seen with TOH)"))
     demo = facts.demographics
     if demo and demo.sex == "male" and demo.age is not None and \
             TYPICAL_MALE_AGE[0] <= demo.age <= TYPICAL_MALE_AGE[1]:
@@ -77,7 +60,7 @@ def for_toh(facts: ClinicalFacts, current: list[Finding], side: str | None,
     if not facts.risk_factors:
         out.append(Reason("No AVN risk factor found (problem list, systemic corticosteroids, "
                           "AUDIT-C)"))
-    return _unique(out)
+    return unique(out)
 
 
 def against_toh(facts: ClinicalFacts, current: list[Finding], side: str | None
@@ -86,21 +69,23 @@ def against_toh(facts: ClinicalFacts, current: list[Finding], side: str | None
     out: list[Reason] = []
     for f in current:
         if f.concept == tr.AVN and f.state == POSSIBLE:
-            out.append(_reason(f, "Report does not exclude AVN"))
+            out.append(finding_reason(f, "Report does not exclude AVN"))
         elif f.concept == tr.BME and f.present and f.focal and not f.diffuse:
-            out.append(_reason(f, "Edema described as focal or demarcated (TOH edema is diffuse)"))
+            out.append(finding_reason(f, "Edema described as focal or demarcated (TOH edema "
+                                      "is diffuse)"))
         elif f.concept == tr.SUBCHONDRAL_FRACTURE and f.present:
-            out.append(_reason(f, "Subchondral fracture line: reported with TOH in a middle-aged "
-                               "man (seed case 2), follow it on the repeat MRI"))
+            out.append(finding_reason(f, "Subchondral fracture line: reported with TOH in a "
+                                      "middle-aged man (seed case 2), follow it on the repeat "
+                                      "MRI"))
         elif f.concept == tr.THIN_LINE and f.present:
-            out.append(_reason(f, "Thin subchondral line: seen in about half of TOH cases and not "
-                               "AVN by itself; follow it on the repeat MRI"))
+            out.append(finding_reason(f, "Thin subchondral line: seen in about half of TOH cases "
+                                      "and not AVN by itself; follow it on the repeat MRI"))
         elif f.concept in (tr.SIF, tr.STRESS_FRACTURE) and f.state == POSSIBLE:
-            out.append(_reason(f, "Report raises a possible fracture"))
+            out.append(finding_reason(f, "Report raises a possible fracture"))
     for d in facts.doubts:
-        out.append(_reason(d, f"Suspected diagnosis on record: {d.concept}"))
+        out.append(finding_reason(d, f"Suspected diagnosis on record: {d.concept}"))
     for p in facts.procedures:
         if sides_overlap(p.side, side):
             out.append(Reason(f"Prior core decompression: {p.label}, {when(p.date)}", (p.ref,),
                               p.date))
-    return _unique(out)
+    return unique(out)
