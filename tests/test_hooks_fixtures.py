@@ -69,8 +69,9 @@ def test_toh_card_offers_the_conservative_plan(client) -> None:  # type: ignore[
 
 def test_no_trigger_no_fetch_no_card(client) -> None:  # type: ignore[no-untyped-def]
     body = fixture_data.fixture_request("seed1-tmo-hip", "order-sign")
-    for entry in body["context"]["draftOrders"]["entry"]:
-        entry["resource"]["code"] = {"text": "Total hip arthroplasty"}
+    body["context"]["draftOrders"]["entry"] = [{"resource": {
+        "resourceType": "ServiceRequest", "id": "tha", "status": "draft", "intent": "order",
+        "code": {"text": "Total hip arthroplasty"}, "subject": {"reference": "Patient/seed1-tmo-hip"}}}]
     body.pop("prefetch")
     response = client.post("/cds-services/toh-core-decompression-sign", json=body)
     assert response.status_code == 200 and response.get_json() == {"cards": [], "systemActions": []}
