@@ -51,8 +51,8 @@ def _num(value: Any) -> str:
 def _convert(kind: str, obs: Any, quantity: Any) -> LabValue:
     target, factors = _LABS[kind][1], _LABS[kind][2]
     unit = _unit_code(quantity)
-    if unit is None and quantity.unit in factors:
-        unit = quantity.unit
+    if quantity.code is None and quantity.unit in factors:
+        unit = quantity.unit  # no code at all: a unit string that is a UCUM code is unambiguous
     if quantity.value is None:
         return LabValue(kind, None, target, "(no value)", ref(obs), _date(obs), "no value")
     if unit not in factors:
@@ -63,7 +63,9 @@ def _convert(kind: str, obs: Any, quantity: Any) -> LabValue:
 
 
 def _temperature(obs: Any, quantity: Any) -> LabValue:
-    unit = _unit_code(quantity) or (quantity.unit if quantity.unit in ("Cel", "[degF]") else None)
+    unit = _unit_code(quantity)
+    if quantity.code is None and quantity.unit in ("Cel", "[degF]"):
+        unit = quantity.unit
     reported = _as_reported(quantity)
     if quantity.value is None or unit not in ("Cel", "[degF]"):
         unit_sent = quantity.code or quantity.unit or "missing"
@@ -105,7 +107,7 @@ def demographics(patient: Any, now: datetime) -> Demographics | None:
 
 
 def _weeks(quantity: Any) -> float | None:
-    unit = _unit_code(quantity) or quantity.unit
+    unit = _unit_code(quantity) or (quantity.unit if quantity.code is None else None)
     if quantity.value is None:
         return None
     if unit in ("wk", "week", "weeks"):

@@ -19,8 +19,8 @@ _LIMITS = {"CRP": "crp_mg_per_l", "ESR": "esr_mm_per_h", "WBC": "wbc_10e9_per_l"
 
 
 def _describe(lab: LabValue) -> str:
-    converted = f" (= {lab.value:.3g} {lab.unit})" if lab.converted and lab.value is not None \
-        else ""
+    converted = f" (= {round(lab.value, 2):g} {lab.unit})" if lab.converted and \
+        lab.value is not None else ""
     return f"{lab.kind} {lab.as_reported}{converted} on {when(lab.date)}"
 
 
