@@ -40,13 +40,20 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
     """Migrate once in the master, then fork the workers.
 
     Listening beyond loopback exposes patient data to the network: refuse to start
-    without JWT authentication there (CDS Hooks 2.0 §Trusting CDS Clients).
+    without JWT authentication there (CDS Hooks 2.0 §Trusting CDS Clients). Refuse, too,
+    several workers whose jti replay memory would not be shared (no [cache] url).
     """
     configure_logging(settings.log.level)
     if not is_loopback_host(host) and not settings.auth.required:
         log.error("auth_required_beyond_loopback", extra={"port": port})
         print(f"cds-service: refusing to listen on {host} without [auth] required = true "
               "and at least one [[auth.issuers]]", file=sys.stderr)
+        return 2
+    if settings.auth.issuers and settings.cache.url is None and workers > 1:
+        # In-process jti memory is per worker: a token replayed to another worker passes.
+        log.error("replay_memory_not_shared", extra={"workers": workers})
+        print("cds-service: JWT replay protection needs one memory for all workers: set "
+              "[cache] url (Redis) or use --workers 1", file=sys.stderr)
         return 2
     migrate(make_engine(settings.store.url))
     log.info("serving", extra={"port": port, "workers": workers})
