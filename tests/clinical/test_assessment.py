@@ -45,7 +45,8 @@ def test_typical_toh_picture() -> None:
         ((), (lab("crp", "1988-5", 140.5, "mg/L", "2025-02-25"),), INFECTION),
         ((), (lab("crp", "1988-5", 14.05, "mg/dL", "2025-02-25"),), INFECTION),  # 140.5 mg/L
         ((), (lab("crp", "1988-5", 0.4, "mg/dL", "2025-02-25"),), TOH),  # 4 mg/L
-        ((), (lab("crp", "1988-5", 60, "mg/L", "2025-01-01"),), INFECTION),  # raised, never rechecked
+        # raised and never rechecked
+        ((), (lab("crp", "1988-5", 60, "mg/L", "2025-01-01"),), INFECTION),
         ((), (lab("crp", "1988-5", 60, "mg/L", "2024-10-01"),), TOH),  # beyond 90 days
         ((), (lab("crp", "1988-5", 60, "mg/L", "2025-02-01"),
               lab("crp2", "1988-5", 4, "mg/L", "2025-02-26")), TOH),  # latest is normal
