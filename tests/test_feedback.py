@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import io
 import uuid
 
 import pytest
 
 from cds_service import fixture_data
+
+TODAY = datetime.now(UTC).date()  # the app's clock is real: fixtures are rebased to it
 from cds_service.report import print_feedback_report
 
 SIGN = "/cds-services/toh-core-decompression-sign"
 
 
 def issue_card(client, name: str = "crp-mgdl") -> dict:  # type: ignore[no-untyped-def]
-    response = client.post(SIGN, json=fixture_data.fixture_request(name, "order-sign"))
+    response = client.post(SIGN, json=fixture_data.fixture_request(name, "order-sign", today=TODAY))
     assert response.status_code == 200
     return response.get_json()["cards"][0]
 

@@ -3,11 +3,15 @@ topic, indicator, key phrases of the detail, and the evidence ids it cites."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cds_service import fixture_data
+
+TODAY = datetime.now(UTC).date()  # the app's clock is real: fixtures are rebased to it
 from cds_service.store.models import IssuedCardRow
 
 SERVICES = {
@@ -39,7 +43,7 @@ def assert_matches_expectation(body: dict, name: str, hook: str) -> dict | None:
 
 @pytest.mark.parametrize(("name", "hook"), CASES)
 def test_fixture_outcome_with_full_prefetch(client, app, name: str, hook: str) -> None:  # type: ignore[no-untyped-def]
-    response = client.post(f"/cds-services/{SERVICES[hook]}", json=fixture_data.fixture_request(name, hook))
+    response = client.post(f"/cds-services/{SERVICES[hook]}", json=fixture_data.fixture_request(name, hook, today=TODAY))
     assert response.status_code == 200, response.get_data(as_text=True)
     card = assert_matches_expectation(response.get_json(), name, hook)
     if card is None:
@@ -52,7 +56,7 @@ def test_fixture_outcome_with_full_prefetch(client, app, name: str, hook: str) -
 
 
 def test_toh_card_offers_the_conservative_plan(client) -> None:  # type: ignore[no-untyped-def]
-    body = fixture_data.fixture_request("seed1-tmo-hip", "order-sign")
+    body = fixture_data.fixture_request("seed1-tmo-hip", "order-sign", today=TODAY)
     card = client.post("/cds-services/toh-core-decompression-sign", json=body).get_json()["cards"][0]
     actions = [a for s in card["suggestions"] for a in s.get("actions", [])]
     deletes = [a for a in actions if a["type"] == "delete"]
@@ -68,7 +72,7 @@ def test_toh_card_offers_the_conservative_plan(client) -> None:  # type: ignore[
 
 
 def test_no_trigger_no_fetch_no_card(client) -> None:  # type: ignore[no-untyped-def]
-    body = fixture_data.fixture_request("seed1-tmo-hip", "order-sign")
+    body = fixture_data.fixture_request("seed1-tmo-hip", "order-sign", today=TODAY)
     body["context"]["draftOrders"]["entry"] = [{"resource": {
         "resourceType": "ServiceRequest", "id": "tha", "status": "draft", "intent": "order",
         "code": {"text": "Total hip arthroplasty"}, "subject": {"reference": "Patient/seed1-tmo-hip"}}}]

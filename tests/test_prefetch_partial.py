@@ -3,9 +3,13 @@ fhirServer; when that is impossible the answer is 412 naming the keys."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from cds_service import fixture_data
+
+TODAY = datetime.now(UTC).date()  # the app's clock is real: fixtures are rebased to it
 
 SIGN = "/cds-services/toh-core-decompression-sign"
 
@@ -21,7 +25,7 @@ SIGN = "/cds-services/toh-core-decompression-sign"
     ids=["missing", "null", "operation-outcome"],
 )
 def test_unusable_key_without_fhir_server_is_412(client, damage) -> None:  # type: ignore[no-untyped-def]
-    body = fixture_data.fixture_request("seed1-tmo-hip", "order-sign")
+    body = fixture_data.fixture_request("seed1-tmo-hip", "order-sign", today=TODAY)
     damage(body["prefetch"])
     response = client.post(SIGN, json=body)
     assert response.status_code == 412
@@ -32,7 +36,7 @@ def test_unusable_key_without_fhir_server_is_412(client, damage) -> None:  # typ
 
 
 def test_optional_key_missing_still_decides(client) -> None:  # type: ignore[no-untyped-def]
-    body = fixture_data.fixture_request("seed2-toh-crp", "order-sign")
+    body = fixture_data.fixture_request("seed2-toh-crp", "order-sign", today=TODAY)
     body["prefetch"].pop("procedures")
     response = client.post(SIGN, json=body)
     assert response.status_code == 200
