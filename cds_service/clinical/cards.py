@@ -65,14 +65,34 @@ def _md(text: str) -> str:
     return text.replace("*", "\\*").replace("`", "'").replace("_", "\\_")
 
 
+def _refs(refs: tuple[str, ...]) -> str:
+    return f" ({', '.join(f'`{x}`' for x in refs)})" if refs else ""
+
+
 def _line(r: Reason) -> str:
     quote = f' — *"{_md(r.quote)}"*' if r.quote else ""
-    refs = f" ({', '.join(f'`{x}`' for x in r.refs)})" if r.refs else ""
-    return f"- {_md(r.text)}{quote}{refs}"
+    return f"- {_md(r.text)}{quote}{_refs(r.refs)}"
+
+
+def _grouped_line(group: list[Reason]) -> str:
+    """Several findings read from one sentence: the sentence once, the findings listed."""
+    first = group[0]
+    suffix = f", {when(first.date)}"
+    texts = list(dict.fromkeys(r.text.removesuffix(suffix) for r in group))
+    return (f"- {when(first.date)}: {_md('; '.join(texts))} — *\"{_md(first.quote or '')}\"*"
+            f"{_refs(first.refs)}")
 
 
 def _section(title: str, reasons: tuple[Reason, ...] | list[Reason]) -> list[str]:
-    return [f"**{title}**", "", *(_line(r) for r in reasons), ""] if reasons else []
+    """One bullet per quoted sentence (a clinician reads each sentence once)."""
+    if not reasons:
+        return []
+    groups: dict[object, list[Reason]] = {}
+    for reason in dict.fromkeys(reasons):
+        key = (reason.quote, reason.refs, reason.date) if reason.quote else reason
+        groups.setdefault(key, []).append(reason)
+    lines = [_line(g[0]) if len(g) == 1 else _grouped_line(g) for g in groups.values()]
+    return [f"**{title}**", "", *lines, ""]
 
 
 def detail(sections: list[tuple[str, tuple[Reason, ...] | list[Reason]]],
