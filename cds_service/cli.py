@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     invoke.add_argument("--token", help="bearer token for the FHIR server (or CDS_FHIR_TOKEN)")
     invoke.add_argument("--no-prefetch", action="store_true", help="send no prefetch: the service fetches")
     invoke.add_argument("--json", action="store_true", help="print the raw response")
+    invoke.add_argument("--print-request", action="store_true",
+                        help="print the hook request instead of sending it (for curl -d @-)")
     invoke.add_argument("--config", dest="config", default=argparse.SUPPRESS)
     invoke.set_defaults(func=cmd_invoke)
 

@@ -122,6 +122,9 @@ def run_invoke(args: argparse.Namespace, out: TextIO) -> int:
                 "access_token": _token(args), "token_type": "Bearer", "expires_in": 300,
                 "scope": "patient/*.read", "subject": "cds-service-cli",
             }
+    if args.print_request:
+        out.write(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return 0
     response = requests.post(
         f"{args.url.rstrip('/')}/cds-services/{service.id}",
         data=orjson.dumps(body), headers={"Content-Type": "application/json"}, timeout=30,

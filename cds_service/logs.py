@@ -43,11 +43,13 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str) -> None:
-    """JSON to stderr; third-party chatter (medspaCy, urllib3) kept at WARNING."""
+    """JSON to stderr; third-party chatter kept at WARNING."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
-    for noisy in ("urllib3", "medspacy", "PyRuSH", "spacy", "alembic", "werkzeug"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Third-party libraries (PyRuSH logs rule chatter to the root logger) stay at
+    # WARNING; our own loggers, all under "cds_service", follow the configured level.
+    root.setLevel(logging.WARNING)
+    logging.getLogger("cds_service").setLevel(level)
+    logging.getLogger("gunicorn.error").setLevel(level)

@@ -128,6 +128,9 @@ def warm() -> None:
         with _lock:
             if _nlp is None:
                 _nlp = _build()
+                # One sentence through every component: spaCy and PyRuSH finish their
+                # lazy set-up on the first document, which would otherwise be a request.
+                _nlp("No double line sign. Bone marrow edema of the left femoral head.")
 
 
 def read(text: str | None) -> Reading:
