@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from cds_service.prefetch.templates import TemplateError, render
 from cds_service.services.definitions import ServiceDefinition, default_hooks_dir, load_catalog
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
@@ -33,7 +34,6 @@ _YEAR = re.compile(r"^\d{4}$")
 _NOT_DATES = {"id", "code", "system", "url", "fullUrl", "reference", "data", "value", "uid",
               "version", "div", "display", "text"}
 _DATE_KEYS = {"birthDate", "start", "end", "issued", "authoredOn", "started", "recordedDate"}
-_TOKEN = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")
 
 
 @dataclass(frozen=True)
@@ -222,16 +222,11 @@ def local_search(bundle: Mapping[str, Any], query: str, base: str = LOCAL_BASE) 
 
 
 def render_template(template: str, context: Mapping[str, Any]) -> str | None:
-    """Fill CDS Hooks 2.0 prefetch tokens; None when a token has no value (key left unfilled)."""
-    values = {f"context.{k}": v for k, v in context.items() if isinstance(v, str)}
-    user = context.get("userId", "")
-    for rtype in ("Practitioner", "PractitionerRole", "Patient", "RelatedPerson"):
-        if isinstance(user, str) and user.startswith(rtype + "/"):
-            values[f"user{rtype}Id"] = user.split("/", 1)[1]
-    missing = [t for t in _TOKEN.findall(template) if t not in values]
-    if missing:
+    """The service's own renderer; None when a token has no value (key left unfilled)."""
+    try:
+        return render(template, context)
+    except TemplateError:
         return None
-    return _TOKEN.sub(lambda m: values[m.group(1)], template)
 
 
 def service_for_hook(hook: str) -> ServiceDefinition:
