@@ -314,3 +314,27 @@ def fixture_request(
         index_date=case.index_date, hook_instance=hook_instance,
         selections=[case.order] if hook == "order-select" and case.order else None,
     )
+
+
+def with_run_suffix(bundle: Mapping[str, Any], suffix: str) -> dict[str, Any]:
+    """The bundle with `-<suffix>` on every resource id and every reference to them, so
+    runs on a shared public sandbox neither collide nor see each other's data."""
+    own = {(r["resourceType"], r["id"]) for r in resources(bundle) if r.get("id")}
+
+    def renamed(ref: str) -> str:
+        rtype, _, rid = ref.partition("/")
+        return f"{rtype}/{rid}-{suffix}" if (rtype, rid) in own else ref
+
+    def walk(node: Any, key: str | None) -> Any:
+        if isinstance(node, dict):
+            out = {k: walk(v, k) for k, v in node.items()}
+            if isinstance(out.get("resourceType"), str) and (out["resourceType"], node.get("id")) in own:
+                out["id"] = f"{node['id']}-{suffix}"
+            return out
+        if isinstance(node, list):
+            return [walk(item, key) for item in node]
+        if isinstance(node, str) and key in ("reference", "url"):
+            return renamed(node)
+        return node
+
+    return walk(copy.deepcopy(dict(bundle)), None)
