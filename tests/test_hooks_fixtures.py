@@ -79,3 +79,20 @@ def test_no_trigger_no_fetch_no_card(client) -> None:  # type: ignore[no-untyped
     body.pop("prefetch")
     response = client.post("/cds-services/toh-core-decompression-sign", json=body)
     assert response.status_code == 200 and response.get_json() == {"cards": [], "systemActions": []}
+
+
+def test_draft_orders_without_type_or_ids_are_tolerated(client) -> None:  # type: ignore[no-untyped-def]
+    """Real clients send draftOrders with no Bundle.type and orders with no id."""
+    body = fixture_data.fixture_request("seed1-tmo-hip", "order-sign", today=TODAY)
+    drafts = body["context"]["draftOrders"]
+    drafts.pop("type", None)
+    for entry in drafts["entry"]:
+        entry["resource"].pop("id", None)
+        entry.pop("fullUrl", None)
+    response = client.post("/cds-services/toh-core-decompression-sign", json=body)
+    assert response.status_code == 200
+    [card] = response.get_json()["cards"]
+    assert card["source"]["topic"]["code"] == "toh-suspected"
+    actions = [a["type"] for s in card["suggestions"] for a in s["actions"]]
+    assert "delete" not in actions and "create" in actions  # nothing to point a delete at
+    assert "no id" in card["detail"]
