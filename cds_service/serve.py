@@ -7,13 +7,23 @@ import sys
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
 
 from cds_service.config import Settings
-from cds_service.logs import configure_logging
+from cds_service.logs import JsonFormatter, configure_logging
 from cds_service.security.urls import is_loopback_host
 from cds_service.store.db import make_engine, migrate
 
 log = logging.getLogger(__name__)
+
+
+class _JsonGunicornLogger(GunicornLogger):  # type: ignore[misc]
+    """gunicorn's own lines (boot, worker exit, timeout) as JSON, like the service's."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonFormatter())
 
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
@@ -66,6 +76,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
             "graceful_timeout": 10,
             "keepalive": 5,
             "accesslog": None,
+            "logger_class": _JsonGunicornLogger,
             "preload_app": False,
         }
     ).run()
