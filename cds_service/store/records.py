@@ -100,7 +100,7 @@ def _feedback_row(service_id: str, item: FeedbackItem, received: datetime) -> Fe
         override_code=reason.code if reason else None,
         override_display=reason.display if reason else None,
         user_comment=item.overrideReason.userComment if item.overrideReason else None,
-        outcome_timestamp=item.outcomeTimestamp,
+        outcome_timestamp=item.outcomeTimestamp.astimezone(UTC),  # SQLite drops the offset
         received_at=received,
     )
 
