@@ -11,8 +11,11 @@ from cds_service.store.records import feedback_summary
 
 def print_feedback_report(settings: Settings, out: TextIO) -> int:
     engine = make_engine(settings.store.url)
-    migrate(engine)
-    rows = feedback_summary(engine)
+    try:
+        migrate(engine)
+        rows = feedback_summary(engine)
+    finally:
+        engine.dispose()
     if not rows:
         print("No cards issued yet.", file=out)
         return 0

@@ -78,6 +78,8 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
             "accesslog": None,
             "logger_class": _JsonGunicornLogger,
             "preload_app": False,
+            # gunicorn 27 shares ~/.gunicorn/gunicorn.ctl between instances: not wanted.
+            "control_socket_disable": True,
         }
     ).run()
     return 0
