@@ -4,19 +4,30 @@ Prefetch results and FHIR search pages arrive as raw JSON. Building pydantic mod
 the expensive part, so raw resources are first filtered by a cheap predicate on the
 JSON (resource type, code) supplied by the service logic, and only what the decision
 reads is validated into fhir.resources R4B models (R4 is what EHRs send).
+
+Validation costs about 150 us per Observation, so parsed models are also kept per worker,
+keyed by a hash of the resource's JSON: a resource sent again (order-select fires on
+every edit of an order; prefetch and fallback overlap) is not validated twice. Models are
+shared between requests and must be treated as read-only (the clinical layer only reads).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.resource import Resource
 
 log = logging.getLogger(__name__)
+
+MODEL_CACHE_SIZE = 8192  # parsed resources kept per process (least recently used dropped)
 
 RawResource = dict[str, Any]
 ResourceFilter = Callable[[RawResource], bool]
@@ -67,14 +78,66 @@ class PatientRecord:
         return sum(len(v) for v in self.by_type.values())
 
 
+@dataclass(frozen=True)
+class _Invalid:
+    """A resource that failed validation (cached too: it fails the same way again)."""
+
+    errors: int
+
+
+class ModelCache:
+    """Parsed models by a BLAKE2b digest of the resource's JSON, least recently used out."""
+
+    def __init__(self, size: int = MODEL_CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[bytes, Resource | _Invalid] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def parse(self, raw: RawResource) -> Resource | _Invalid:
+        try:
+            key = hashlib.blake2b(orjson.dumps(raw), digest_size=16).digest()
+        except TypeError:  # not plain JSON (a caller's Python object): parse, do not cache
+            return _validate(raw)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        parsed = _validate(raw)
+        with self._lock:
+            self._items[key] = parsed
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return parsed
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _validate(raw: RawResource) -> Resource | _Invalid:
+    try:
+        return get_fhir_model_class(raw["resourceType"]).model_validate(raw)
+    except (KeyError, ValueError) as exc:  # pydantic ValidationError is a ValueError
+        return _Invalid(_error_count(exc))
+
+
+models = ModelCache()
+
+
 def build_record(
-    payloads: Iterable[Any], keep: ResourceFilter = accept_all
+    payloads: Iterable[Any], keep: ResourceFilter = accept_all,
+    cache: ModelCache | None = None,
 ) -> PatientRecord:
     """Parse the kept resources of every payload (Bundle or resource) into R4B models.
 
     A resource that fails validation is skipped and its type/id logged (never its
     content): one malformed Observation must not hide the rest of the record.
     """
+    cache = cache if cache is not None else models
     record = PatientRecord()
     seen: set[tuple[str, str]] = set()
     for payload in payloads:
@@ -86,15 +149,12 @@ def build_record(
                     continue
             if not keep(raw):
                 continue
-            try:
-                model = get_fhir_model_class(resource_type).model_validate(raw)
-            except (KeyError, ValueError) as exc:  # pydantic ValidationError is a ValueError
+            model = cache.parse(raw)
+            if isinstance(model, _Invalid):
                 label = f"{resource_type}/{rid if isinstance(rid, str) else '?'}"
                 record.skipped_invalid.append(label)
-                log.warning(
-                    "fhir_resource_invalid",
-                    extra={"resource": label, "errors": _error_count(exc)},
-                )
+                log.warning("fhir_resource_invalid", extra={"resource": label,
+                                                            "errors": model.errors})
                 continue
             if isinstance(rid, str):
                 seen.add((resource_type, rid))

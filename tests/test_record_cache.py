@@ -1,0 +1,61 @@
+"""build_record's model cache: a resource sent again is not validated again, and the
+record is the same as without the cache (invalid resources still reported each time)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from cds_service.fhir.record import ModelCache, build_record
+
+
+def _obs(rid: str, value: float) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": rid, "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "1988-5"}]},
+            "subject": {"reference": "Patient/p"},
+            "valueQuantity": {"value": value, "unit": "mg/L"}}
+
+
+def _bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "searchset",
+            "entry": [{"resource": r} for r in resources]}
+
+
+def test_same_content_is_parsed_once() -> None:
+    cache = ModelCache()
+    first = build_record([_bundle(_obs("a", 1.0), _obs("b", 2.0))], cache=cache)
+    again = build_record([copy.deepcopy(_bundle(_obs("a", 1.0), _obs("b", 2.0)))], cache=cache)
+    assert len(cache) == 2
+    assert [id(m) for m in first.of("Observation")] == [id(m) for m in again.of("Observation")]
+
+
+def test_changed_content_is_parsed_anew() -> None:
+    cache = ModelCache()
+    build_record([_bundle(_obs("a", 1.0))], cache=cache)
+    changed = build_record([_bundle(_obs("a", 9.5))], cache=cache)
+    assert len(cache) == 2
+    assert float(changed.of("Observation")[0].valueQuantity.value) == 9.5
+
+
+def test_invalid_resource_reported_every_time() -> None:
+    cache = ModelCache()
+    bad = {"resourceType": "Observation", "id": "bad", "status": "not-a-status"}
+    for _ in range(2):
+        record = build_record([_bundle(bad, _obs("ok", 1.0))], cache=cache)
+        assert record.skipped_invalid == ["Observation/bad"]
+        assert [m.id for m in record.of("Observation")] == ["ok"]
+
+
+def test_least_recently_used_dropped() -> None:
+    cache = ModelCache(size=2)
+    for i in range(3):
+        build_record([_bundle(_obs(f"o{i}", float(i)))], cache=cache)
+    assert len(cache) == 2
+
+
+def test_keep_filter_and_dedupe_unchanged() -> None:
+    cache = ModelCache()
+    record = build_record(
+        [_bundle(_obs("a", 1.0), _obs("a", 1.0), _obs("b", 2.0))],
+        keep=lambda raw: raw.get("id") != "b", cache=cache)
+    assert [m.id for m in record.of("Observation")] == ["a"]
