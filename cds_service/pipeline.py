@@ -126,7 +126,8 @@ class Pipeline:
                 return HookOutcome(CardsResponse().to_json(), service.hook, [])
 
         prefetch = resolve_prefetch(
-            service, request, self.client, self.executor, self.settings.fhir.budget_seconds
+            service, request, self.client, self.executor, self.settings.fhir.budget_seconds,
+            self.settings.fhir.page_size,
         )
         fatal = {k: why for k, why in prefetch.failures.items() if k not in service.optional_prefetch}
         if fatal:

@@ -33,12 +33,30 @@ class PrefetchResult:
     fhir_seconds: float = 0.0
 
 
+def with_page_size(query: str, page_size: int | None) -> str:
+    """A search asks for `page_size` entries per page (`_count`) unless it says otherwise.
+
+    Servers page at 10-50 entries by default and each `next` page is one more round trip
+    after the first (and, on many servers, the search run again): a year of labs would
+    cost several sequential requests. Reads (`Type/id`) are left as they are.
+    """
+    if not page_size:
+        return query
+    path, sep, params = query.partition("?")
+    if "/" in path.strip("/"):  # Type/id: a read
+        return query
+    if any(p.split("=", 1)[0] == "_count" for p in params.split("&") if p):
+        return query
+    return f"{path}?{params}&_count={page_size}" if params else f"{path}?_count={page_size}"
+
+
 def resolve_prefetch(
     service: ServiceDefinition,
     request: HookRequest,
     client: FhirClient,
     executor: Executor,
     budget_seconds: float,
+    page_size: int | None = None,
 ) -> PrefetchResult:
     """Use what the client prefetched; fetch the rest from fhirServer in parallel."""
     provided: Mapping[str, Any] = request.prefetch or {}
@@ -60,7 +78,7 @@ def resolve_prefetch(
     futures: dict[str, Future[dict[str, Any]]] = {}
     for key in missing:
         try:
-            query = render(service.prefetch[key], request.context)
+            query = with_page_size(render(service.prefetch[key], request.context), page_size)
         except TemplateError as exc:
             result.failures[key] = str(exc)
             continue
