@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from cds_service.config import Settings
 from cds_service.errors import BadRequest, Forbidden, Issue, NotFound, PreconditionFailed
 from cds_service.fhir.client import FhirClient
-from cds_service.fhir.record import build_record
+from cds_service.fhir.record import build_record, preload_models
 from cds_service.prefetch.fetch import resolve_prefetch
 from cds_service.prefetch.resolve import check_prefetch_shape
 from cds_service.security import url_allowed
@@ -40,6 +40,18 @@ def validation_issues(exc: ValidationError, prefix: str = "") -> list[Issue]:
         issues.append(Issue("invalid" if err["type"] != "missing" else "required",
                             f"{where or '(body)'}: {err['msg']}", where or None))
     return issues
+
+
+def prefetched_types(catalog: Catalog) -> set[str]:
+    """Resource types the catalog's prefetch templates ask for (`Type?...`, `Type/...`),
+    plus Medication (referenced by medication requests and statements)."""
+    types = {"Medication"}
+    for service in catalog.services.values():
+        for template in service.prefetch.values():
+            name = template.split("?", 1)[0].split("/", 1)[0].strip()
+            if name[:1].isupper() and name.isalpha():
+                types.add(name)
+    return types
 
 
 @dataclass
@@ -72,6 +84,9 @@ class Pipeline:
         self.executor = executor
         self.engine = engine
         self.clock = clock
+        # Warm start: FHIR model classes are imported when the worker builds the app,
+        # not by the first request that sends each resource type.
+        preload_models(prefetched_types(catalog))
 
     def service(self, service_id: str) -> ServiceDefinition:
         service = self.catalog.services.get(service_id)

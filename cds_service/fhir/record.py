@@ -162,6 +162,27 @@ def build_record(
     return record
 
 
+# Data types nearly every clinical resource holds; fhir.resources imports them lazily.
+COMMON_DATATYPES = ("CodeableConcept", "Coding", "Reference", "Extension", "Identifier",
+                    "Quantity", "Annotation", "Period", "Attachment", "Meta", "Narrative",
+                    "Dosage", "Range", "Ratio", "HumanName")
+
+
+def preload_models(resource_types: Iterable[str]) -> None:
+    """Import the model classes of these resource types (and the common data types) and
+    build their validators now (at worker start), not during the first request."""
+    for resource_type in (*sorted(set(resource_types)), *COMMON_DATATYPES):
+        try:
+            model_class = get_fhir_model_class(resource_type)
+        except KeyError:
+            continue
+        try:
+            model_class.model_validate(
+                {} if resource_type in COMMON_DATATYPES else {"resourceType": resource_type})
+        except ValueError:
+            pass  # a bare instance may miss required fields: the validators are built now
+
+
 def _error_count(exc: Exception) -> int:
     errors = getattr(exc, "errors", None)
     return len(errors()) if callable(errors) else 1
