@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from cds_service.config import Settings
 from cds_service.errors import BadRequest, Forbidden, Issue, NotFound, PreconditionFailed
 from cds_service.fhir.client import FhirClient
-from cds_service.fhir.record import build_record, preload_models
+from cds_service.fhir.record import cached_record, preload_models
 from cds_service.prefetch.fetch import resolve_prefetch
 from cds_service.prefetch.resolve import check_prefetch_shape
 from cds_service.security import url_allowed
@@ -152,7 +152,7 @@ class Pipeline:
                  for key, why in sorted(fatal.items())],
             )
         logic = self.logics[service.handler]
-        record = build_record(
+        record = cached_record(
             (p for p in prefetch.payloads.values() if p is not None), keep=logic.keep
         )
         now = self.clock()

@@ -59,3 +59,27 @@ def test_keep_filter_and_dedupe_unchanged() -> None:
         [_bundle(_obs("a", 1.0), _obs("a", 1.0), _obs("b", 2.0))],
         keep=lambda raw: raw.get("id") != "b", cache=cache)
     assert [m.id for m in record.of("Observation")] == ["a"]
+
+
+def test_cached_record_reused_for_same_data() -> None:
+    from cds_service.fhir.record import RecordCache, cached_record
+
+    cache = RecordCache()
+    payload = _bundle(_obs("a", 1.0))
+    first = cached_record([payload], cache=cache)
+    again = cached_record([copy.deepcopy(payload)], cache=cache)
+    other = cached_record([_bundle(_obs("a", 2.0))], cache=cache)
+    assert again is first and other is not first
+    assert first.derived("n", lambda: len(first.of("Observation"))) == 1
+    assert again.derived("n", lambda: 99) == 1  # computed once per record
+
+
+def test_cached_record_depends_on_the_filter() -> None:
+    from cds_service.fhir.record import RecordCache, cached_record
+
+    cache = RecordCache()
+    payload = _bundle(_obs("a", 1.0), _obs("b", 2.0))
+    everything = cached_record([payload], cache=cache)
+    only_a = cached_record([payload], keep=lambda raw: raw.get("id") == "a", cache=cache)
+    assert [m.id for m in everything.of("Observation")] == ["a", "b"]
+    assert [m.id for m in only_a.of("Observation")] == ["a"]

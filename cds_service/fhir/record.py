@@ -19,7 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from fhir.resources.R4B import get_fhir_model_class
@@ -28,6 +28,8 @@ from fhir.resources.R4B.resource import Resource
 log = logging.getLogger(__name__)
 
 MODEL_CACHE_SIZE = 8192  # parsed resources kept per process (least recently used dropped)
+RECORD_CACHE_SIZE = 64  # whole records kept per process
+T = TypeVar("T")
 
 RawResource = dict[str, Any]
 ResourceFilter = Callable[[RawResource], bool]
@@ -60,10 +62,26 @@ def iter_raw_resources(payload: Any) -> Iterable[RawResource]:
 
 @dataclass
 class PatientRecord:
-    """Parsed resources of one patient, by resource type, deduplicated by type/id."""
+    """Parsed resources of one patient, by resource type, deduplicated by type/id.
+
+    Read-only once built: `cached_record` hands the same record to every request that
+    sends the same data, so values computed from the record alone can be kept on it
+    (`derived`) and are not computed twice.
+    """
 
     by_type: dict[str, list[Resource]] = field(default_factory=dict)
     skipped_invalid: list[str] = field(default_factory=list)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _invalid_errors: list[int] = field(default_factory=list, repr=False, compare=False)
+
+    def derived(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()` once per record. Only for values that depend on this record and
+        nothing else (not the clock, not settings): the record outlives the request."""
+        try:
+            return self._derived[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._derived[key] = compute()
+            return value
 
     def of(self, resource_type: str) -> list[Any]:
         """All parsed resources of a type (empty list when none)."""
@@ -153,12 +171,80 @@ def build_record(
             if isinstance(model, _Invalid):
                 label = f"{resource_type}/{rid if isinstance(rid, str) else '?'}"
                 record.skipped_invalid.append(label)
+                record._invalid_errors.append(model.errors)
                 log.warning("fhir_resource_invalid", extra={"resource": label,
                                                             "errors": model.errors})
                 continue
             if isinstance(rid, str):
                 seen.add((resource_type, rid))
             record.by_type.setdefault(resource_type, []).append(model)
+    return record
+
+
+class RecordCache:
+    """Whole records by a BLAKE2b digest of all their payloads' JSON and the filter."""
+
+    def __init__(self, size: int = RECORD_CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Any, ...], PatientRecord] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> PatientRecord | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], record: PatientRecord) -> None:
+        with self._lock:
+            self._items[key] = record
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+records = RecordCache()
+
+
+def _filter_key(keep: ResourceFilter) -> tuple[Any, ...]:
+    """The filter by identity (a bound method: its object and function; the key holds
+    them, so an id is never reused for another filter while cached)."""
+    owner = getattr(keep, "__self__", None)
+    return (owner, getattr(keep, "__func__", keep))
+
+
+def cached_record(
+    payloads: Iterable[Any], keep: ResourceFilter = accept_all,
+    cache: RecordCache | None = None,
+) -> PatientRecord:
+    """build_record, but the same data (and filter) gives the same record object.
+
+    order-select fires on every edit of an order with the same prefetch: the digest of
+    the payloads (~0.1 ms for a typical chart) replaces filtering and model lookups, and
+    what the service logic derived from the record last time is still on it.
+    """
+    cache = cache if cache is not None else records
+    payloads = list(payloads)
+    try:
+        key = (hashlib.blake2b(orjson.dumps(payloads), digest_size=16).digest(),
+               *_filter_key(keep))
+        hash(key)
+    except TypeError:  # not plain JSON, or an unhashable filter: no reuse
+        return build_record(payloads, keep)
+    record = cache.get(key)
+    if record is None:
+        record = build_record(payloads, keep)
+        cache.put(key, record)
+        return record
+    for label, errors in zip(record.skipped_invalid, record._invalid_errors):
+        log.warning("fhir_resource_invalid", extra={"resource": label, "errors": errors})
     return record
 
 
