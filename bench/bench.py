@@ -5,7 +5,7 @@ Per round (3 by default): start the floor app and `cds-service serve --workers 2
 each scenario (floor, S1, S2, S3, S4) a short warm-up, one connection for latency, eight
 connections for throughput, and the peak RSS of each worker; stop both. Medians over
 rounds go to bench/results.json and a table on stdout. Then py-spy profiles S1 and S2
-(bench/profiling.py) unless --no-profile.
+(bench/profiling.py) and S3 unless --no-profile.
 """
 
 from __future__ import annotations
@@ -370,7 +370,8 @@ def run_round(number: int, work: Path, bodies: dict[str, Path], fhir_bases: list
     log(f"round {number}: starting floor and service")
     floor, floor_url, floor_ready = start_floor(work, f"r{number}")
     service, service_url, ready = start_service(work, fhir_bases, f"r{number}")
-    result: dict[str, Any] = {"start_to_ready_s": round(ready, 3),
+    result: dict[str, Any] = {"loadavg_before": os.getloadavg()[0],
+                              "start_to_ready_s": round(ready, 3),
                               "floor_start_to_ready_s": round(floor_ready, 3),
                               "scenarios": {}}
     try:
@@ -510,6 +511,8 @@ def table(s: dict[str, Any], goals: list[dict[str, Any]], meta: dict[str, Any]) 
     lines = [
         f"cds-service benchmark  {meta['when']}  commit {meta['commit']}  "
         f"{meta['cpus']} CPUs  {meta['rounds']} rounds x {meta['seconds']:g}s, medians",
+        "1-min load average at the start of each round (other work on the machine): "
+        + ", ".join(f"{x:.1f}" for x in meta["loadavg_1min_at_rounds"]),
         "",
         f"{'scenario':<8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'c=8 req/s':>10} "
         f"{'errors':>6} {'RSS MB':>7}  notes",
@@ -613,6 +616,7 @@ def main() -> int:
             "seconds": args.seconds,
             "gunicorn": "2 sync workers (cds-service serve --workers 2); floor the same",
             "load": "wrk 4.1 + bench/request.lua; c=1: 1 thread; c=8: 2 threads",
+            "loadavg_1min_at_rounds": [r["loadavg_before"] for r in rounds],
             "s1_fresh_reports": "every S1 request has a unique token appended to each of its 3 "
                                 "report texts, so no report has been read before",
         }

@@ -1,4 +1,4 @@
-"""Profile the running service's workers with py-spy while wrk drives S1 and S2.
+"""Profile the running service's workers with py-spy while wrk drives S1, S2 and S3.
 
 py-spy samples every gunicorn worker (`--pid MASTER --subprocesses`, 250 Hz, idle threads
 excluded) for a few seconds of one-connection load. The stacks are folded three ways:
@@ -93,9 +93,9 @@ def profile_scenarios(master_pid: int, url: str, bodies: dict[str, Path], work: 
                       seconds: float, wrk_runner: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     (HERE / "profile").mkdir(exist_ok=True)
-    for name in ("S1", "S2"):
+    for name in ("S1", "S2", "S3"):
         nonce = name == "S1"
-        # warm the workers (S2: both must have read its 40 reports once)
+        # warm the workers (S2, S3: both must have read the reports once)
         wrk_runner(url, bodies[name], connections=2, threads=2, seconds=3, nonce=nonce,
                    out=work / "wrk.json")
         raw = work / f"pyspy-{name}.txt"
@@ -146,8 +146,8 @@ def update_markdown(profiles: dict[str, Any]) -> None:
     if BEGIN not in text:
         text += f"\n{BEGIN}\n{END}\n"
     parts = [BEGIN, "", f"Last profiled {time.strftime('%Y-%m-%d %H:%M')} by `bench/run` "
-             "(py-spy 0.4.3, both workers, one connection). Full tables: "
-             "`bench/profile/S1.txt`, `bench/profile/S2.txt`.", ""]
+             "(py-spy 0.4.3, both workers, one connection; the master and idle waits left out). "
+             "Full tables: `bench/profile/S1.txt`, `S2.txt`, `S3.txt`.", ""]
     for name, folded in profiles.items():
         if "error" in folded:
             parts += [f"### {name}", "", f"profiling failed: {folded['error']}", ""]
