@@ -83,3 +83,14 @@ def test_cached_record_depends_on_the_filter() -> None:
     only_a = cached_record([payload], keep=lambda raw: raw.get("id") == "a", cache=cache)
     assert [m.id for m in everything.of("Observation")] == ["a", "b"]
     assert [m.id for m in only_a.of("Observation")] == ["a"]
+
+
+def test_record_cache_bounded_by_resources_held() -> None:
+    from cds_service.fhir.record import RecordCache, cached_record
+
+    cache = RecordCache(size=10, max_resources=3)
+    cached_record([_bundle(_obs("a", 1.0), _obs("b", 1.0))], cache=cache)
+    cached_record([_bundle(_obs("c", 1.0), _obs("d", 1.0))], cache=cache)  # 4 > 3: drop one
+    assert len(cache) == 1
+    cached_record([_bundle(*(_obs(f"x{i}", 1.0) for i in range(4)))], cache=cache)  # too big
+    assert len(cache) == 1

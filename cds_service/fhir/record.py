@@ -27,8 +27,12 @@ from fhir.resources.R4B.resource import Resource
 
 log = logging.getLogger(__name__)
 
-MODEL_CACHE_SIZE = 8192  # parsed resources kept per process (least recently used dropped)
-RECORD_CACHE_SIZE = 64  # whole records kept per process
+# Per-process caches, least recently used dropped. A parsed Observation takes ~8 KB, so
+# the bounds keep a worker's cached FHIR data under ~80 MB even when no two requests share
+# a resource (the benchmark's 300 MB per worker budget includes ~175 MB of libraries).
+MODEL_CACHE_SIZE = 4096  # parsed resources
+RECORD_CACHE_SIZE = 16  # whole records ...
+RECORD_CACHE_RESOURCES = 6000  # ... holding at most this many resources in all
 T = TypeVar("T")
 
 RawResource = dict[str, Any]
@@ -182,11 +186,15 @@ def build_record(
 
 
 class RecordCache:
-    """Whole records by a BLAKE2b digest of all their payloads' JSON and the filter."""
+    """Whole records by a BLAKE2b digest of all their payloads' JSON and the filter,
+    bounded by count and by the resources they hold (a larger record is not kept)."""
 
-    def __init__(self, size: int = RECORD_CACHE_SIZE) -> None:
+    def __init__(self, size: int = RECORD_CACHE_SIZE,
+                 max_resources: int = RECORD_CACHE_RESOURCES) -> None:
         self.size = size
+        self.max_resources = max_resources
         self._items: OrderedDict[tuple[Any, ...], PatientRecord] = OrderedDict()
+        self._resources = 0
         self._lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...]) -> PatientRecord | None:
@@ -197,14 +205,23 @@ class RecordCache:
             return found
 
     def put(self, key: tuple[Any, ...], record: PatientRecord) -> None:
+        held = record.count()
+        if held > self.max_resources:
+            return
         with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._resources -= old.count()
             self._items[key] = record
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            self._resources += held
+            while len(self._items) > self.size or self._resources > self.max_resources:
+                _, dropped = self._items.popitem(last=False)
+                self._resources -= dropped.count()
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._resources = 0
 
     def __len__(self) -> int:
         return len(self._items)
