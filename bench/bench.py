@@ -48,10 +48,12 @@ EXPECTED_TOPIC = "toh-suspected"
 LUA = HERE / "request.lua"
 PROBE_DELAY_S = 0.05  # added per FHIR request in the S4 parallelism probe
 PROBE_CALLS = 5
-SCENARIOS = ("floor", "S1", "S2", "S3", "S4")
+SCENARIOS = ("floor", "S1", "S1cold", "S2", "S3", "S4")
+NONCE_SCENARIOS = ("S1", "S1cold")
 DESCRIPTIONS = {
     "floor": "bare Flask + orjson, fixed card, S1 body",
     "S1": "typical, ~200 resources, 3 reports never seen before",
+    "S1cold": "S1 with every resource new (informational, no target)",
     "S2": "heavy, ~5,000 Observations, 40 reports",
     "S3": "S1 repeated with a new hookInstance",
     "S4": "no prefetch: the service queries the test FHIR server",
@@ -381,7 +383,7 @@ def run_round(number: int, work: Path, bodies: dict[str, Path], fhir_bases: list
         for name in SCENARIOS:
             server = floor if name == "floor" else service
             url = f"{floor_url}/cds-services/{SIGN}" if name == "floor" else hook_url
-            nonce = name == "S1"
+            nonce = name in NONCE_SCENARIOS
             body = bodies[name]
             check(url, body, "check" if nonce else None, name != "floor")
             pids = server.workers()
@@ -467,7 +469,7 @@ def summarise(rounds: list[dict[str, Any]], fhir_times: dict[str, Any]) -> dict[
 
 
 def targets(s: dict[str, Any], rounds: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    floor, s1, s2, s3, s4 = (s[n] for n in SCENARIOS)
+    floor, s1, s2, s3, s4 = (s[n] for n in ("floor", "S1", "S2", "S3", "S4"))
     ready = num(median([r["start_to_ready_s"] for r in rounds]))
     rss = max(s[n]["peak_rss_mb_per_worker"] for n in SCENARIOS if n != "floor")
     probe = s4["parallel_probe"]
@@ -574,6 +576,7 @@ def main() -> int:
         summary = make_data.write(work / "data", today)
         bodies = {"floor": work / "data" / "s1-request.json",
                   "S1": work / "data" / "s1-request.json",
+                  "S1cold": work / "data" / "s1-cold-request.json",
                   "S2": work / "data" / "s2-request.json",
                   "S3": work / "data" / "s1-request.json"}
         with fhir_server(work) as fhir:

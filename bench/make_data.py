@@ -17,8 +17,9 @@ so S1 and S2 answer the same card as the fixture (checked by bench.py before mea
 
 Placeholders the load script (bench/request.lua) replaces per request:
   @@HOOK_INSTANCE@@  a fresh UUID v4 (every scenario, as order-select does while editing)
-  BENCHNONCE         S1 only: a unique token at the end of every report text, so each
-                     request carries three reports the service has never read
+  BENCHNONCE         S1: a unique token at the end of every report text, so each
+                     request carries three reports the service has never read;
+                     S1cold (informational): also in every resource's meta.source
 
 Usage: make_data.py OUTDIR [--today YYYY-MM-DD]
 """
@@ -268,6 +269,20 @@ def add_nonce(bundle: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def cold(request: dict[str, Any]) -> dict[str, Any]:
+    """S1 cold: every prefetched resource also carries the nonce (in meta.source), so no
+    resource of the request has been seen before: a patient the worker never met."""
+    out = copy.deepcopy(request)
+    for value in out["prefetch"].values():
+        if not isinstance(value, dict):
+            continue
+        items = [e["resource"] for e in value.get("entry", [])] if value.get(
+            "resourceType") == "Bundle" else [value]
+        for resource in items:
+            resource.setdefault("meta", {})["source"] = f"#{NONCE}"
+    return out
+
+
 def request_for(bundle: dict[str, Any], today: date, **kw: Any) -> dict[str, Any]:
     request = build_hook_request(bundle, HOOK, service_for_hook(HOOK), today,
                                  hook_instance=HOOK_PLACEHOLDER, **kw)
@@ -295,6 +310,7 @@ def write(outdir: Path, today: date) -> dict[str, Any]:
     files = {
         "s1-bundle.json": s1, "s2-bundle.json": s2,
         "s1-request.json": s1_request, "s2-request.json": s2_request,
+        "s1-cold-request.json": cold(s1_request),
     }
     for name, data in files.items():
         (outdir / name).write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
