@@ -115,7 +115,11 @@ def _build():
     import medspacy
 
     _silence_logging()
-    nlp = medspacy.load(load_rules=False)
+    from cds_service.clinical import sentences  # noqa: F401  (registers "fast_sentences")
+
+    nlp = medspacy.load(load_rules=False, medspacy_enable=[
+        "medspacy_tokenizer", "medspacy_target_matcher", "medspacy_context"])
+    nlp.add_pipe("fast_sentences", first=True)
     nlp.get_pipe("medspacy_target_matcher").add(tr.target_rules())
     nlp.get_pipe("medspacy_context").add(tr.context_rules())
     return nlp
