@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 # Site words, most specific first; each maps to its joint.
 _SITE_PATTERNS: tuple[tuple[str, str, str], ...] = (
@@ -72,7 +73,9 @@ def nearest_site(text: str, offset: int = 0, end: int | None = None) -> str | No
     return _nearest(found, offset)
 
 
-def _site_matches(text: str) -> list[tuple[int, int, str]]:
+@lru_cache(maxsize=4096)
+def _site_matches(text: str) -> tuple[tuple[int, int, str], ...]:
+    """Site words in a text (cached: every mention of a sentence asks for its sites)."""
     found: list[tuple[int, int, str]] = []
     taken: list[tuple[int, int]] = []
     for name, _joint, regex in _SITE_RE:
@@ -81,7 +84,7 @@ def _site_matches(text: str) -> list[tuple[int, int, str]]:
                 continue  # "femoral head" already claimed these words
             taken.append((m.start(), m.end()))
             found.append((m.start(), m.end(), name))
-    return found
+    return tuple(found)
 
 
 def nearest_side(text: str, offset: int = 0) -> str | None:

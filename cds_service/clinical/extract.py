@@ -10,7 +10,8 @@ from cds_service.clinical.episodes import joint_episodes
 from cds_service.clinical.extract_history import (
     condition_facts, prior_procedures, steroid_exposures)
 from cds_service.clinical.extract_imaging import imaging_exams
-from cds_service.clinical.extract_labs import alcohol_screens, demographics, lab_values, pregnancy
+from cds_service.clinical.extract_labs import (
+    alcohol_screens, demographics, lab_values, pregnancy, pregnancy_observations)
 from cds_service.clinical.facts import ABSENT, POSSIBLE, ClinicalFacts, PriorProcedure
 from cds_service.clinical.fhir_values import ref
 from cds_service.clinical.thresholds import Thresholds
@@ -21,16 +22,21 @@ def collect_facts(record: PatientRecord, now: datetime, thresholds: Thresholds) 
     """Every fact the assessment and the migration check read, with its source."""
     demo = demographics(record.patient, now)
     observations = record.of("Observation")
-    exams, loose = imaging_exams(record)
+    # What depends on the record alone is kept on it: a repeated order-select sends the
+    # same chart (the pipeline then hands over the same record), so it is read once.
+    exams, loose = record.derived("imaging_exams", lambda: imaging_exams(record))
     conditions = condition_facts(record.of("Condition"),
                                  now - timedelta(days=thresholds.lab_max_age_days))
     medications = {ref(m): m for m in record.of("Medication")}
     steroids, steroid_notes = steroid_exposures(
         record.of("MedicationRequest"), record.of("MedicationStatement"),
         now - timedelta(days=thresholds.steroid_lookback_days), medications)
-    alcohol = alcohol_screens(observations, demo.sex if demo else None)
-    labs = lab_values(observations)
-    procedures = prior_procedures(record.of("Procedure"))
+    sex = demo.sex if demo else None
+    alcohol = record.derived(f"alcohol_screens:{sex}",
+                             lambda: tuple(alcohol_screens(observations, sex)))
+    labs = record.derived("lab_values", lambda: tuple(lab_values(observations)))
+    procedures = list(record.derived("prior_procedures",
+                                     lambda: tuple(prior_procedures(record.of("Procedure")))))
     known = {p.ref for p in procedures}
     for exam in exams:  # "post core decompression" in a report is a procedure too
         for f in exam.findings:
@@ -54,9 +60,10 @@ def collect_facts(record: PatientRecord, now: datetime, thresholds: Thresholds) 
         condition_findings=tuple(conditions.findings),
         doubts=tuple(conditions.doubts),
         labs=tuple(labs),
-        risk_factors=tuple(conditions.risk_factors + steroids + alcohol),
+        risk_factors=tuple(conditions.risk_factors + steroids + list(alcohol)),
         immunosuppression=tuple(conditions.immunosuppression + steroids),
-        pregnancy=pregnancy(observations, conditions.postpartum),
+        pregnancy=pregnancy(observations, conditions.postpartum, record.derived(
+            "pregnancy_observations", lambda: pregnancy_observations(observations))),
         episodes=joint_episodes(exams, conditions.toh_conditions),
         procedures=tuple(procedures),
         osteoporosis_refs=tuple(conditions.osteoporosis_refs),

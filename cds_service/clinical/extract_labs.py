@@ -117,11 +117,14 @@ def _weeks(quantity: Any) -> float | None:
     return None
 
 
-def pregnancy(observations: list[Any], postpartum_refs: list[tuple[str, datetime | None]],
-              ) -> Pregnancy | None:
-    """Latest pregnancy status (82810-3 = SNOMED 77386006) and gestational age, or postpartum."""
-    status: tuple[datetime | None, bool, str] | None = None
-    weeks: tuple[datetime | None, float, str] | None = None
+_Status = tuple[datetime | None, bool, str]
+_Weeks = tuple[datetime | None, float, str]
+
+
+def pregnancy_observations(observations: list[Any]) -> tuple[_Status | None, _Weeks | None]:
+    """The latest pregnancy status and gestational age Observations (date, value, ref)."""
+    status: _Status | None = None
+    weeks: _Weeks | None = None
     for obs in observations:
         if obs.status in _INACTIVE:
             continue
@@ -134,6 +137,14 @@ def pregnancy(observations: list[Any], postpartum_refs: list[tuple[str, datetime
             w = _weeks(q)
             if w is not None and (weeks is None or _later(date, weeks[0])):
                 weeks = (date, w, ref(obs))
+    return status, weeks
+
+
+def pregnancy(observations: list[Any], postpartum_refs: list[tuple[str, datetime | None]],
+              found: tuple[_Status | None, _Weeks | None] | None = None) -> Pregnancy | None:
+    """Latest pregnancy status (82810-3 = SNOMED 77386006) and gestational age, or postpartum.
+    `found`: pregnancy_observations(observations), when the caller already has it."""
+    status, weeks = found if found is not None else pregnancy_observations(observations)
     pregnant = bool(status and status[1])
     if not pregnant and not postpartum_refs:
         return None
