@@ -96,3 +96,25 @@ def test_draft_orders_without_type_or_ids_are_tolerated(client) -> None:  # type
     actions = [a["type"] for s in card["suggestions"] for a in s["actions"]]
     assert "delete" not in actions and "create" in actions  # nothing to point a delete at
     assert "no id" in card["detail"]
+
+
+@pytest.mark.parametrize(
+    "break_it",
+    [
+        lambda b: b["context"]["draftOrders"]["entry"][0]["resource"].update(bodySite=-2286),
+        lambda b: b["context"]["draftOrders"]["entry"][0]["resource"].update(note=7),
+        lambda b: b["context"]["draftOrders"]["entry"][0]["resource"]["code"].update(coding="S2325"),
+        lambda b: b["prefetch"]["labs"]["entry"][0]["resource"].update(category=3),
+        lambda b: b["prefetch"]["imagingFindings"].update(entry={"not": "a list"}),
+        lambda b: b["prefetch"]["reports"]["entry"][0]["resource"].update(status={"coding": [{"code": 7}]}),
+    ],
+    ids=["bodySite-int", "note-int", "coding-str", "category-int", "entry-object", "status-object"],
+)
+def test_junk_shapes_in_raw_json_never_500(client, break_it) -> None:  # type: ignore[no-untyped-def]
+    """Found by the fuzz run: raw draft orders and prefetch are read before validation."""
+    body = fixture_data.fixture_request("crp-mgdl", "order-sign", today=TODAY)
+    break_it(body)
+    response = client.post("/cds-services/toh-core-decompression-sign", json=body)
+    assert response.status_code in (200, 400), response.get_data(as_text=True)
+    if response.status_code == 200:
+        assert len(response.get_json()["cards"]) <= 1

@@ -15,7 +15,7 @@ from cds_service.clinical.assessment import assess
 from cds_service.clinical.cards import assessment_card
 from cds_service.clinical.extract import collect_facts
 from cds_service.clinical.thresholds import Thresholds
-from cds_service.fhir.record import PatientRecord, RawResource
+from cds_service.fhir.record import PatientRecord, RawResource, items
 from cds_service.services.logic import Invocation, IssuedCard
 from cds_service.services.triggers import order_text
 
@@ -26,12 +26,12 @@ _LAB_CODES = frozenset(c.LAB_CODES)
 
 def is_imaging_observation(raw: Mapping[str, Any]) -> bool:
     """Observation with category `imaging`, or derived from / part of an ImagingStudy."""
-    for category in raw.get("category") or ():
+    for category in items(raw.get("category")):
         if isinstance(category, Mapping):
-            for coding in category.get("coding") or ():
+            for coding in items(category.get("coding")):
                 if isinstance(coding, Mapping) and coding.get("code") == "imaging":
                     return True
-    for link in (raw.get("derivedFrom") or []) + (raw.get("partOf") or []):
+    for link in items(raw.get("derivedFrom")) + items(raw.get("partOf")):
         if isinstance(link, Mapping) and str(link.get("reference", "")).startswith(
                 ("ImagingStudy/", "DiagnosticReport/")):
             return True
@@ -43,7 +43,7 @@ def has_lab_code(raw: Mapping[str, Any]) -> bool:
     if not isinstance(code, Mapping):
         return False
     return any(isinstance(coding, Mapping) and coding.get("system") == c.LOINC
-               and coding.get("code") in _LAB_CODES for coding in code.get("coding") or ())
+               and coding.get("code") in _LAB_CODES for coding in items(code.get("coding")))
 
 
 def keep_for_order(raw: RawResource) -> bool:
@@ -57,16 +57,16 @@ def keep_for_order(raw: RawResource) -> bool:
 def order_side(order: Mapping[str, Any]) -> str | None:
     """Laterality of a draft order: bodySite codes/text first, then the order text."""
     codes = []
-    for site in order.get("bodySite") or ():
+    for site in items(order.get("bodySite")):
         if isinstance(site, Mapping):
             codes += [(cd.get("system"), cd.get("code"), cd.get("display"))
-                      for cd in site.get("coding") or () if isinstance(cd, Mapping)]
+                      for cd in items(site.get("coding")) if isinstance(cd, Mapping)]
             codes.append((None, None, site.get("text")))
-            for ext in site.get("extension") or ():  # mCODE laterality-qualifier
+            for ext in items(site.get("extension")):  # mCODE laterality-qualifier
                 value = ext.get("valueCodeableConcept") if isinstance(ext, Mapping) else None
                 if "laterality" in str(ext.get("url", "")).lower() and isinstance(value, Mapping):
                     codes += [(cd.get("system"), cd.get("code"), cd.get("display"))
-                              for cd in value.get("coding") or () if isinstance(cd, Mapping)]
+                              for cd in items(value.get("coding")) if isinstance(cd, Mapping)]
     return side_of_codings(codes) or side_of_text(order_text(order))
 
 

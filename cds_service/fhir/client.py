@@ -20,6 +20,7 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
+from cds_service.fhir.record import items
 from cds_service.fhir.errors import (
     FhirAccessDenied,
     FhirBadResponse,
@@ -76,7 +77,7 @@ class FhirClient:
         first = self._get_json(url, base, token, deadline)
         if first.get("resourceType") != "Bundle" or first.get("type") != "searchset":
             return first
-        entries = list(first.get("entry") or [])
+        entries = list(items(first.get("entry")))
         seen = {url}
         next_url = _next_link(first)
         pages = 1
@@ -89,7 +90,7 @@ class FhirClient:
             page = self._get_json(next_url, base, token, deadline)
             if page.get("resourceType") != "Bundle":
                 raise FhirBadResponse("paging returned something other than a Bundle")
-            entries.extend(page.get("entry") or [])
+            entries.extend(items(page.get("entry")))
             next_url = _next_link(page)
             pages += 1
         merged = {k: v for k, v in first.items() if k not in ("entry", "link")}
@@ -198,7 +199,7 @@ class FhirClient:
 
 
 def _next_link(bundle: Mapping[str, Any]) -> str | None:
-    for link in bundle.get("link") or ():
+    for link in items(bundle.get("link")):
         if isinstance(link, Mapping) and link.get("relation") == "next":
             url = link.get("url")
             return url if isinstance(url, str) and url else None
@@ -220,7 +221,7 @@ def _retry_after(response: requests.Response) -> float | None:
 def _diagnostics(outcome: Mapping[str, Any]) -> str:
     texts = [
         str(issue.get("diagnostics") or issue.get("code") or "")
-        for issue in outcome.get("issue") or ()
+        for issue in items(outcome.get("issue"))
         if isinstance(issue, Mapping)
     ]
     return "; ".join(t for t in texts if t)[:300] or "no diagnostics"

@@ -39,6 +39,12 @@ RawResource = dict[str, Any]
 ResourceFilter = Callable[[RawResource], bool]
 
 
+def items(value: Any) -> list[Any]:
+    """A JSON array as a list, and anything else (a client's junk) as an empty one:
+    raw resources are read before validation, so no field's shape can be assumed."""
+    return value if isinstance(value, list) else []
+
+
 def accept_all(raw: RawResource) -> bool:
     """Default filter: keep every resource."""
     return True
@@ -54,7 +60,7 @@ def iter_raw_resources(payload: Any) -> Iterable[RawResource]:
         return
     resource_type = payload.get("resourceType")
     if resource_type == "Bundle":
-        for entry in payload.get("entry") or ():
+        for entry in items(payload.get("entry")):
             if isinstance(entry, Mapping):
                 resource = entry.get("resource")
                 if isinstance(resource, Mapping) and isinstance(resource.get("resourceType"), str):

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cds_service.fhir.record import iter_raw_resources
+from cds_service.fhir.record import iter_raw_resources, items
 from cds_service.services.definitions import TriggerList
 
 
@@ -35,12 +35,12 @@ def order_text(resource: Mapping[str, Any]) -> str:
     if isinstance(code, Mapping):
         if isinstance(code.get("text"), str):
             parts.append(code["text"])
-        for coding in code.get("coding") or ():
+        for coding in items(code.get("coding")):
             if isinstance(coding, Mapping) and isinstance(coding.get("display"), str):
                 parts.append(coding["display"])
     if isinstance(resource.get("patientInstruction"), str):
         parts.append(resource["patientInstruction"])
-    for note in resource.get("note") or ():
+    for note in items(resource.get("note")):
         if isinstance(note, Mapping) and isinstance(note.get("text"), str):
             parts.append(note["text"])
     return " ".join(parts).lower()
@@ -50,7 +50,7 @@ def _codings(resource: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
     code = resource.get("code")
     if not isinstance(code, Mapping):
         return
-    for coding in code.get("coding") or ():
+    for coding in items(code.get("coding")):
         if isinstance(coding, Mapping):
             system, value = coding.get("system"), coding.get("code")
             if isinstance(system, str) and isinstance(value, str):
@@ -78,7 +78,7 @@ def triggered_orders(
     hook: str, context: Mapping[str, Any], triggers: TriggerList
 ) -> list[TriggeredOrder]:
     """The draft orders of this hook call that match the trigger list."""
-    selections = set(context.get("selections") or ()) if hook == "order-select" else None
+    selections = set(items(context.get("selections"))) if hook == "order-select" else None
     found: list[TriggeredOrder] = []
     for resource in iter_raw_resources(context.get("draftOrders")):
         rid = resource.get("id")
