@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -49,11 +48,10 @@ def test_keep_filter(raw: dict, kept: bool) -> None:
     assert LOGIC.keep(raw) is kept
 
 
-def test_keep_is_fast_on_thousands_of_vitals() -> None:
+def test_keep_drops_thousands_of_vitals() -> None:
+    """Speed is measured in bench/, not here: this checks the behaviour only."""
     vitals = [vital(i) for i in range(5000)]
-    start = time.perf_counter()
     assert not any(LOGIC.keep(v) for v in vitals)
-    assert time.perf_counter() - start < 0.5
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,7 @@ def test_prefetch_and_fallback_agree(service, loaded, name: str, hook: str) -> N
     assert_matches_expectation(without.get_json(), name, hook)
 
 
-def test_paging_across_several_pages(service, loaded) -> None:  # type: ignore[no-untyped-def]
+def test_paging_across_several_pages(tmp_path, loaded) -> None:  # type: ignore[no-untyped-def]
     """45 older CRPs push the newest off the first page (server pages hold 20)."""
     name = "crp-mgdl"
     patient = MANIFEST[name].patient_id
@@ -88,8 +88,10 @@ def test_paging_across_several_pages(service, loaded) -> None:  # type: ignore[n
     search = requests.get(f"{loaded.base_url}/Observation?patient={patient}&code=http://loinc.org|1988-5",
                           headers=loaded.headers, timeout=10).json()
     assert search["total"] >= 46 and any(link["relation"] == "next" for link in search["link"])
-    response = service.post(f"/cds-services/{SERVICES['order-sign']}",
-                            json=server_request(loaded, name, "order-sign", False))
+    # pages of 10 (the default page_size of 200 would take them in one page)
+    app = create_app(make_settings(tmp_path, fhir={"allowed_servers": [loaded.base_url], "page_size": 10}))
+    response = app.test_client().post(f"/cds-services/{SERVICES['order-sign']}",
+                                      json=server_request(loaded, name, "order-sign", False))
     assert response.status_code == 200
     assert_matches_expectation(response.get_json(), name, "order-sign")
 
