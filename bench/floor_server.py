@@ -1,4 +1,5 @@
-"""Run bench/floor_app.py under gunicorn with the options `cds-service serve` uses.
+"""Run bench/floor_app.py under gunicorn with the options `cds-service serve` uses
+(cds_service.serve.GUNICORN_OPTIONS, imported, so the two cannot drift).
 
 Usage: floor_server.py HOST PORT WORKERS
 """
@@ -11,37 +12,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gunicorn.app.base import BaseApplication  # noqa: E402
-
-# The same options as cds_service.serve.serve() (kept in step by hand; bench.py prints both).
-OPTIONS = {
-    "worker_class": "sync",
-    "timeout": 30,
-    "graceful_timeout": 10,
-    "keepalive": 5,
-    "accesslog": None,
-    "preload_app": False,
-}
+from cds_service.serve import GUNICORN_OPTIONS, GunicornApp  # noqa: E402
 
 
-class _Floor(BaseApplication):  # type: ignore[misc]
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.options = options
-        super().__init__()
+def _floor() -> Any:
+    from floor_app import app
 
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Any:
-        from floor_app import app
-
-        return app
+    return app
 
 
 def main() -> None:
     host, port, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    _Floor({"bind": f"{host}:{port}", "workers": workers, **OPTIONS}).run()
+    GunicornApp({"bind": f"{host}:{port}", "workers": workers, **GUNICORN_OPTIONS}, _floor).run()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -26,11 +27,25 @@ class _JsonGunicornLogger(GunicornLogger):  # type: ignore[misc]
             handler.setFormatter(JsonFormatter())
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    """gunicorn with our options; each worker builds its own app after the fork."""
+# The production gunicorn settings (bench/floor_server.py runs its floor with these too).
+GUNICORN_OPTIONS: dict[str, Any] = {
+    "worker_class": "sync",
+    "timeout": 30,
+    "graceful_timeout": 10,
+    "keepalive": 5,
+    "accesslog": None,
+    "preload_app": False,  # each worker builds its app (thread pools, NLP) after the fork
+    # gunicorn 27 shares ~/.gunicorn/gunicorn.ctl between instances: not wanted.
+    "control_socket_disable": True,
+}
 
-    def __init__(self, options: dict[str, Any]) -> None:
+
+class GunicornApp(BaseApplication):  # type: ignore[misc]
+    """gunicorn with the given options, running the WSGI app that `load_app` builds."""
+
+    def __init__(self, options: dict[str, Any], load_app: Callable[[], Any]) -> None:
         self.options = options
+        self.load_app = load_app
         super().__init__()
 
     def load_config(self) -> None:
@@ -38,12 +53,16 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from cds_service.app import create_app
-        from cds_service.clinical.text_reader import warm
+        return self.load_app()
 
-        app = create_app(run_migrations=False)
-        warm()  # load the NLP pipeline now, not on the first request
-        return app
+
+def _worker_app() -> Any:
+    from cds_service.app import create_app
+    from cds_service.clinical.text_reader import warm
+
+    app = create_app(run_migrations=False)
+    warm()  # load the NLP pipeline now, not on the first request
+    return app
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> int:
@@ -67,19 +86,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
         return 2
     migrate(make_engine(settings.store.url))
     log.info("serving", extra={"port": port, "workers": workers})
-    _Gunicorn(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "worker_class": "sync",
-            "timeout": 30,
-            "graceful_timeout": 10,
-            "keepalive": 5,
-            "accesslog": None,
-            "logger_class": _JsonGunicornLogger,
-            "preload_app": False,
-            # gunicorn 27 shares ~/.gunicorn/gunicorn.ctl between instances: not wanted.
-            "control_socket_disable": True,
-        }
-    ).run()
+    options = {"bind": f"{host}:{port}", "workers": workers,
+               "logger_class": _JsonGunicornLogger, **GUNICORN_OPTIONS}
+    GunicornApp(options, _worker_app).run()
     return 0
