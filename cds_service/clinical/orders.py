@@ -27,27 +27,35 @@ def _side_words(side: str | None) -> str:
     return f"{side} " if side else ""
 
 
-def repeat_mri_request(patient_id: str, side: str | None, now: datetime,
-                       reason_refs: tuple[str, ...]) -> dict[str, Any]:
-    """A draft ServiceRequest: MRI of the hip 6-8 weeks from now."""
-    start, end = (now + timedelta(weeks=w) for w in REPEAT_MRI_WEEKS)
-    resource: dict[str, Any] = {
+def _hip_mri(patient_id: str, side: str | None, text: str, reason: str) -> dict[str, Any]:
+    """The draft hip MRI ServiceRequest both imaging suggestions start from."""
+    return {
         "resourceType": "ServiceRequest",
         "status": "draft",
         "intent": "proposal",
         "category": [{"coding": [{"system": SNOMED, "code": "363679005", "display": "Imaging"}]}],
         "code": {
             "coding": [{"system": LOINC, "code": "30687-8", "display": "Hip MRI WO contrast"}],
-            "text": f"Repeat MRI of the {_side_words(side)}hip without contrast",
+            "text": text,
         },
         "subject": {"reference": f"Patient/{patient_id}"},
-        "occurrencePeriod": {"start": start.date().isoformat(), "end": end.date().isoformat()},
         "bodySite": _hip_site(side),
-        "reasonCode": [{"text": "Bone marrow edema of the femoral head and neck: suspected "
-                                "transient osteoporosis of the hip; check for resolution"}],
-        "note": [{"text": "Repeat MRI 6-8 weeks after the first, to follow the edema before any "
-                          "decision on core decompression."}],
+        "reasonCode": [{"text": reason}],
     }
+
+
+def repeat_mri_request(patient_id: str, side: str | None, now: datetime,
+                       reason_refs: tuple[str, ...]) -> dict[str, Any]:
+    """A draft ServiceRequest: MRI of the hip 6-8 weeks from now."""
+    start, end = (now + timedelta(weeks=w) for w in REPEAT_MRI_WEEKS)
+    resource = _hip_mri(
+        patient_id, side, f"Repeat MRI of the {_side_words(side)}hip without contrast",
+        "Bone marrow edema of the femoral head and neck: suspected transient osteoporosis "
+        "of the hip; check for resolution")
+    resource["occurrencePeriod"] = {"start": start.date().isoformat(),
+                                    "end": end.date().isoformat()}
+    resource["note"] = [{"text": "Repeat MRI 6-8 weeks after the first, to follow the edema "
+                                 "before any decision on core decompression."}]
     refs = [r for r in reason_refs if r.startswith(("DiagnosticReport/", "ImagingStudy/"))]
     if refs:
         resource["reasonReference"] = [{"reference": r} for r in refs]
@@ -79,17 +87,7 @@ def physiotherapy_request(patient_id: str, side: str | None, now: datetime) -> d
 
 def mri_request(patient_id: str, side: str | None) -> dict[str, Any]:
     """A draft ServiceRequest: hip MRI now (for the imaging-needed card)."""
-    return {
-        "resourceType": "ServiceRequest",
-        "status": "draft",
-        "intent": "proposal",
-        "category": [{"coding": [{"system": SNOMED, "code": "363679005", "display": "Imaging"}]}],
-        "code": {
-            "coding": [{"system": LOINC, "code": "30687-8", "display": "Hip MRI WO contrast"}],
-            "text": f"MRI of the {_side_words(side)}hip without contrast (T1, STIR or "
-                    "fat-suppressed T2)",
-        },
-        "subject": {"reference": f"Patient/{patient_id}"},
-        "bodySite": _hip_site(side),
-        "reasonCode": [{"text": "Hip core decompression ordered without a recent readable MRI"}],
-    }
+    return _hip_mri(
+        patient_id, side,
+        f"MRI of the {_side_words(side)}hip without contrast (T1, STIR or fat-suppressed T2)",
+        "Hip core decompression ordered without a recent readable MRI")

@@ -11,8 +11,8 @@ from typing import Any
 
 import psycopg
 import pytest
-import redis
 
+from tests.redis_support import unique_redis_prefix
 from tests.reliability.figures import FIGURES
 from tests.reliability.live import LiveService
 from tests.reliability.tokens import Keys, make_keys
@@ -69,14 +69,5 @@ def pg_url() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def redis_prefix() -> Iterator[str]:
     """A unique key prefix on the real Redis; its keys are deleted afterwards."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"real Redis needed at {REDIS_URL}: {exc}")
-    prefix = f"cds-rel:{uuid.uuid4().hex}:"
-    yield prefix
-    stale = list(client.scan_iter(match=prefix + "*"))
-    if stale:
-        client.delete(*stale)
-    client.close()
+    with unique_redis_prefix(REDIS_URL, "cds-rel") as prefix:
+        yield prefix

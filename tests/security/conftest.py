@@ -3,13 +3,12 @@ per-run Redis key prefix (cleaned up afterwards). Helpers live in security_suppo
 
 from __future__ import annotations
 
-import uuid
 
 import pytest
-import redis
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from security_support import ISS, REDIS_URL, JwksServer, Signer
 
+from tests.redis_support import unique_redis_prefix
 from cds_service.security import AuthConfig, Authenticator, IssuerConfig, KeyResolver
 from cds_service.security.replay import MemoryReplayGuard
 
@@ -52,14 +51,5 @@ def jwks_server():
 @pytest.fixture
 def redis_prefix():
     """A unique key prefix on the real Redis; every key under it is deleted afterwards."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"real Redis needed at {REDIS_URL}: {exc}")
-    prefix = f"cds-test:{uuid.uuid4().hex}:"
-    yield prefix
-    keys = list(client.scan_iter(match=prefix + "*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
+    with unique_redis_prefix(REDIS_URL, "cds-test") as prefix:
+        yield prefix
