@@ -104,9 +104,16 @@ def _from_study(study: Any) -> _Draft:
 
 
 def _report_text(report: Any) -> str:
-    parts = [report.conclusion or ""]
-    parts += [attachment_text(a) or "" for a in report.presentedForm or ()]
-    return "\n".join(p for p in parts if p.strip())
+    """Conclusion and attached report, the conclusion left out when the report already
+    holds it word for word (its impression section): the same sentences need not be read
+    twice."""
+    attached = [t for t in (attachment_text(a) for a in report.presentedForm or ()) if t]
+    conclusion = report.conclusion or ""
+    if conclusion.strip() and attached:
+        words = " ".join(conclusion.split())
+        if any(words in " ".join(t.split()) for t in attached):
+            conclusion = ""
+    return "\n".join(p for p in [conclusion, *attached] if p.strip())
 
 
 def _report_date(report: Any) -> datetime | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical.anatomy import nearest_side, nearest_site
+from cds_service.clinical.phrase_rules import compile_rules
 
 _CACHE_SIZE = 2048
 _lock = threading.Lock()
@@ -111,7 +112,9 @@ def _silence_logging() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def _build():
+def _build(compiled: bool = True):
+    """The reading pipeline; `compiled=False` keeps the rules as token patterns (tests
+    compare the two)."""
     import medspacy
 
     _silence_logging()
@@ -120,8 +123,14 @@ def _build():
     nlp = medspacy.load(load_rules=False, medspacy_enable=[
         "medspacy_tokenizer", "medspacy_target_matcher", "medspacy_context"])
     nlp.add_pipe("fast_sentences", first=True)
-    nlp.get_pipe("medspacy_target_matcher").add(tr.target_rules())
-    nlp.get_pipe("medspacy_context").add(tr.context_rules())
+    def tokenize(text: str) -> list[str]:
+        return [token.lower_ for token in nlp.tokenizer(text)]
+
+    targets, modifiers = tr.target_rules(), tr.context_rules()
+    if compiled:
+        targets, modifiers = compile_rules(targets, tokenize), compile_rules(modifiers, tokenize)
+    nlp.get_pipe("medspacy_target_matcher").add(targets)
+    nlp.get_pipe("medspacy_context").add(modifiers)
     return nlp
 
 

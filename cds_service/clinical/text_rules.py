@@ -178,20 +178,25 @@ def context_rules() -> list[ConTextRule]:
                                                         "present", "evident", "visualized"]}}])
     add("absent", neg, "BACKWARD", [{"LOWER": {"IN": ["is", "are"]}, "OP": "?"},
                                     {"LOWER": "absent"}])
-    # Uncertainty the defaults miss: "AVN cannot be excluded", "cannot exclude AVN"
+    # Uncertainty the defaults miss: "AVN cannot be excluded", "cannot exclude AVN". The
+    # tokenizer splits "cannot" into "can not" and "can't" into "ca n't".
+    cannot = [{"LOWER": {"IN": ["can", "ca", "could"]}}, {"LOWER": {"IN": ["not", "n't"]}}]
     add("cannot be excluded", pos, "BACKWARD",
-        [{"LOWER": {"IN": ["can", "could", "cannot"]}},
-         {"LOWER": {"IN": ["not", "n't"]}, "OP": "?"},
-         {"LOWER": "be"}, {"LOWER": {"IN": ["entirely", "completely", "definitely"]}, "OP": "?"},
-         {"LOWER": {"IN": ["excluded", "ruled"]}}, {"LOWER": "out", "OP": "?"}])
+        cannot + [{"LOWER": "be"},
+                  {"LOWER": {"IN": ["entirely", "completely", "definitely"]}, "OP": "?"},
+                  {"LOWER": {"IN": ["excluded", "ruled"]}}, {"LOWER": "out", "OP": "?"}])
     add("not excluded", pos, "BACKWARD",
         [{"LOWER": {"IN": ["is", "are", "was", "were"]}, "OP": "?"}, {"LOWER": "not"},
          {"LOWER": {"IN": ["entirely", "completely", "definitely"]}, "OP": "?"},
          {"LOWER": "excluded"}])
     add("cannot exclude", pos, "FORWARD",
-        [{"LOWER": {"IN": ["can", "could", "cannot"]}},
-         {"LOWER": {"IN": ["not", "n't"]}, "OP": "?"},
-         {"LOWER": {"IN": ["exclude", "rule"]}}, {"LOWER": "out", "OP": "?"}])
+        cannot + [{"LOWER": {"IN": ["exclude", "rule"]}}, {"LOWER": "out", "OP": "?"}])
+    # ... and the opposite: "AVN can be excluded", "we can exclude AVN" deny it
+    add("can be excluded", neg, "BACKWARD",
+        [{"LOWER": "can"}, {"LOWER": "be"}, {"LOWER": {"IN": ["excluded", "ruled"]}},
+         {"LOWER": "out", "OP": "?"}])
+    add("can exclude", neg, "FORWARD",
+        [{"LOWER": "can"}, {"LOWER": {"IN": ["exclude", "rule"]}}, {"LOWER": "out", "OP": "?"}])
     add("differential includes", pos, "FORWARD",
         [{"LOWER": "differential"}, {"LOWER": {"IN": ["diagnosis", "diagnoses"]}, "OP": "?"},
          {"LOWER": {"IN": ["includes", "include", "considerations", "is", ":"]}, "OP": "?"}])
@@ -205,7 +210,8 @@ def context_rules() -> list[ConTextRule]:
     add("prior", hist, "FORWARD", [{"LOWER": {"IN": ["prior", "previous", "previously", "old",
                                                      "remote"]}}], max_scope=4)
     add("status post", hist, "FORWARD", [{"LOWER": "status"}, {"LOWER": "post"}], max_scope=4)
-    add("s/p", hist, "FORWARD", [{"LOWER": {"IN": ["s/p", "post"]}}, _OPT_HYPHEN], max_scope=4)
+    add("s/p", hist, "FORWARD", [{"LOWER": "s"}, {"ORTH": "/"}, {"LOWER": "p"}], max_scope=4)
+    add("post", hist, "FORWARD", [{"LOWER": "post"}, _OPT_HYPHEN], max_scope=4)
     add("compared with prior", hist, "PSEUDO",
         [{"LOWER": {"IN": ["compared", "comparison"]}}, {"LOWER": {"IN": ["with", "to"]}},
          {"LOWER": {"IN": ["the", "a"]}, "OP": "?"}, {"LOWER": {"IN": ["prior", "previous"]}}])

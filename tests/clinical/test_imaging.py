@@ -6,7 +6,7 @@ import pytest
 
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical.extract_imaging import imaging_exams
-from cds_service.clinical.facts import ABSENT, PRESENT
+from cds_service.clinical.facts import ABSENT, POSSIBLE, PRESENT
 from tests.clinical.builders import ICD10, SNOMED, mri_study, record, report
 
 EDEMA = "Diffuse bone marrow edema of the left femoral head and neck."
@@ -64,6 +64,23 @@ def test_presented_form_plain_text_is_read() -> None:
     exams, _ = exams_of(mri_study("s1", "2025-02-10"),
                         report("r1", "2025-02-10", study="s1", presented=EDEMA))
     assert [(f.concept, f.state) for f in exams[0].findings] == [(tr.BME, PRESENT)]
+
+
+def test_a_conclusion_the_attached_report_repeats_is_read_once() -> None:
+    wrapped = EDEMA.replace(" of the", "\nof the")  # line breaks differ, words do not
+    full = f"FINDINGS:\nNo fracture.\n\nIMPRESSION:\n{wrapped}"
+    exams, _ = exams_of(mri_study("s1", "2025-02-10"),
+                        report("r1", "2025-02-10", text=EDEMA, study="s1", presented=full))
+    assert [(f.concept, f.state) for f in exams[0].findings] == [
+        (tr.STRESS_FRACTURE, ABSENT), (tr.BME, PRESENT)]
+
+
+def test_a_conclusion_the_attached_report_lacks_is_read_too() -> None:
+    exams, _ = exams_of(mri_study("s1", "2025-02-10"),
+                        report("r1", "2025-02-10", text="Possible early AVN.", study="s1",
+                               presented=EDEMA))
+    assert sorted((f.concept, f.state) for f in exams[0].findings) == [
+        (tr.AVN, POSSIBLE), (tr.BME, PRESENT)]
 
 
 def test_non_text_presented_form_is_not_read() -> None:

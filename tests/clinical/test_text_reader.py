@@ -37,17 +37,26 @@ def states(text: str, concept: str) -> list[str]:
         ("AVN cannot be excluded.", tr.AVN, POSSIBLE),
         ("Cannot exclude AVN.", tr.AVN, POSSIBLE),
         ("Early AVN is not excluded.", tr.AVN, POSSIBLE),
+        ("Could not rule out AVN.", tr.AVN, POSSIBLE),
+        ("Can't exclude early AVN.", tr.AVN, POSSIBLE),
+        # ... while "can be excluded" denies it
+        ("AVN can be excluded.", tr.AVN, ABSENT),
+        ("We can exclude osteonecrosis.", tr.AVN, ABSENT),
+        ("Avascular necrosis can be ruled out.", tr.AVN, ABSENT),
         ("Possible septic arthritis.", tr.INFECTION, POSSIBLE),
         ("Findings suspicious for metastasis.", tr.TUMOUR, POSSIBLE),
         ("Differential includes septic arthritis.", tr.INFECTION, POSSIBLE),
         # history and resolution
         ("Prior core decompression of the left hip.", tr.CORE_DECOMPRESSION, HISTORICAL),
         ("Status post core decompression.", tr.CORE_DECOMPRESSION, HISTORICAL),
+        ("S/p core decompression of the left hip.", tr.CORE_DECOMPRESSION, HISTORICAL),
         ("History of avascular necrosis.", tr.AVN, HISTORICAL),
         ("Bone marrow oedema has resolved.", tr.BME, RESOLVED),
         ("Complete resolution of bone marrow edema and effusion.", tr.BME, RESOLVED),
         ("Previous left hip bone marrow edema, which has since resolved.", tr.BME, RESOLVED),
         ("Significant improvement in bone marrow edema.", tr.BME, IMPROVING),
+        # a radiology phrasing outranks medspaCy's default for the same words
+        ("Bone marrow edema no longer present.", tr.BME, RESOLVED),
         # the question is not a finding
         ("INDICATION: hip pain, rule out AVN.\n\nFINDINGS: normal.", tr.AVN, INDICATION),
         # recommendations are not findings
