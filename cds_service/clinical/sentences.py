@@ -15,8 +15,10 @@ wrapped line together:
 
 from __future__ import annotations
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
 _FINAL = frozenset({".", "!", "?"})
 _ABBREVIATIONS = frozenset({
@@ -24,49 +26,63 @@ _ABBREVIATIONS = frozenset({
     "mr", "mrs", "ms", "prof", "st", "wk", "wks", "yr", "yrs", "hx", "dx", "sx", "tx",
 })
 _BULLETS = frozenset({"-", "*", "•", "–", "—"})
+_START, _INSIDE = numpy.uint64(1), numpy.uint64(2**64 - 1)  # spaCy's SENT_START 1 / -1
 
 
-def _line_break(token: Token) -> bool:
-    return token.is_space and "\n" in token.text
+def _line_break(text: str) -> bool:
+    return "\n" in text and text.isspace()
 
 
-def _starts_line_item(token: Token) -> bool:
-    first = token.text[:1]
-    return first.isupper() or first.isdigit() or token.text in _BULLETS
+def _starts_line_item(text: str) -> bool:
+    first = text[:1]
+    return first.isupper() or first.isdigit() or text in _BULLETS
 
 
-def _ends_clause(token: Token) -> bool:
-    return token.text in _FINAL or token.text == ":" or token.text.endswith((".", "!", "?", ":"))
+def _ends_clause(text: str) -> bool:
+    return text.endswith((".", "!", "?", ":"))
+
+
+def sentence_starts(words: list[str], spaces: list[bool]) -> list[bool]:
+    """Where sentences start, from the token texts and whether each is followed by a space."""
+    starts: list[bool] = []
+    last_word: str | None = None  # the last non-space token before the current one
+    for i, text in enumerate(words):
+        if i == 0:
+            start = True
+        else:
+            prev = words[i - 1]
+            if _line_break(text):
+                # whitespace holding a line break: its own "sentence" when it ends a line
+                start = _ends_clause(prev) or "\n\n" in text or prev.isspace()
+            elif _line_break(prev):
+                start = (starts[i - 1] or last_word is None or _ends_clause(last_word)
+                         or _starts_line_item(text) or "\n\n" in prev)
+            elif prev in _FINAL:
+                before = words[i - 2] if i >= 2 else None
+                abbreviation = (prev == "." and before is not None and not spaces[i - 2]
+                                and before.lower() in _ABBREVIATIONS)
+                if spaces[i - 1]:
+                    start = not abbreviation
+                else:  # "fracture.Edema" ends a sentence; "?AVN", "1.2" do not
+                    start = (prev == "." and not abbreviation and text.istitle()
+                             and before is not None and before.isalpha())
+            else:
+                start = False
+        starts.append(start)
+        if not text.isspace():
+            last_word = text
+    return starts
 
 
 @Language.component("fast_sentences")
 def fast_sentences(doc: Doc) -> Doc:
-    last_word: Token | None = None  # the last non-space token before the current one
-    for i, tok in enumerate(doc):
-        if i == 0:
-            tok.is_sent_start = True
-            if not tok.is_space:
-                last_word = tok
-            continue
-        prev = doc[i - 1]
-        if _line_break(tok):
-            # whitespace holding a line break: its own "sentence" when it ends a line
-            tok.is_sent_start = _ends_clause(prev) or "\n\n" in tok.text or prev.is_space
-        elif _line_break(prev):
-            tok.is_sent_start = (prev.is_sent_start or last_word is None
-                                 or _ends_clause(last_word) or _starts_line_item(tok)
-                                 or "\n\n" in prev.text)
-        elif prev.text in _FINAL:
-            before = doc[i - 2] if i >= 2 else None
-            abbreviation = (prev.text == "." and before is not None and not before.whitespace_
-                            and before.lower_ in _ABBREVIATIONS)
-            if prev.whitespace_:
-                tok.is_sent_start = not abbreviation
-            else:  # "fracture.Edema" ends a sentence; "?AVN", "1.2" do not
-                tok.is_sent_start = (prev.text == "." and not abbreviation and tok.is_title
-                                     and before is not None and before.is_alpha)
-        else:
-            tok.is_sent_start = False
-        if not tok.is_space:
-            last_word = tok
+    """Set every token's sentence start at once (setting `Token.is_sent_start` one by one
+    rescans the document each time)."""
+    if not len(doc):
+        return doc
+    words = [token.text for token in doc]
+    spaces = [bool(token.whitespace_) for token in doc]
+    marks = numpy.array([_START if s else _INSIDE for s in sentence_starts(words, spaces)],
+                        dtype=numpy.uint64)
+    doc.from_array([SENT_START], marks.reshape(-1, 1))
     return doc

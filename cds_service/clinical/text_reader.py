@@ -9,6 +9,7 @@ report is never read twice.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 import re
@@ -182,10 +183,40 @@ def _categories(ent) -> set[str]:
     return {modifier.category.upper() for modifier in ent._.modifiers}
 
 
+@dataclass(frozen=True)
+class _Sentence:
+    """What every mention in one sentence shares (worked out once per sentence)."""
+
+    start_char: int
+    text: str
+    quoted: str
+    diffuse: bool
+    focal: bool
+
+
+def _sentences_of_ents(doc) -> list[_Sentence]:
+    """The sentence of each entity, in `doc.ents` order. One pass over `doc.sents`:
+    spaCy's `Span.sent` rescans the document for every entity."""
+    ents = doc.ents
+    if not ents:
+        return []
+    sents = list(doc.sents)
+    starts = [sent.start for sent in sents]
+    shared: dict[int, _Sentence] = {}
+    found = []
+    for ent in ents:
+        i = bisect.bisect_right(starts, ent.start) - 1
+        if i not in shared:
+            sent = sents[i]
+            text = sent.text
+            shared[i] = _Sentence(sent.start_char, text, " ".join(text.split())[:300],
+                                  bool(_DIFFUSE.search(text)), bool(_FOCAL.search(text)))
+        found.append(shared[i])
+    return found
+
+
 def _mentions(doc, indication: list[tuple[int, int]]):
-    for ent in doc.ents:
-        sent = ent.sent
-        sentence = " ".join(sent.text.split())
+    for ent, sent in zip(doc.ents, _sentences_of_ents(doc)):
         offset = ent.start_char - sent.start_char
         concept = ent.label_
         if concept == tr.SIGNAL:
@@ -198,7 +229,7 @@ def _mentions(doc, indication: list[tuple[int, int]]):
         yield Mention(
             concept=concept,
             phrase=ent.text,
-            sentence=sentence[:300],
+            sentence=sent.quoted,
             negated="NEGATED_EXISTENCE" in cats,
             uncertain="POSSIBLE_EXISTENCE" in cats,
             historical="HISTORICAL" in cats,
@@ -208,6 +239,6 @@ def _mentions(doc, indication: list[tuple[int, int]]):
             in_indication=any(a <= ent.start_char < b for a, b in indication),
             site=nearest_site(sent.text, offset, offset + len(ent.text)),
             side=nearest_side(sent.text, offset),
-            diffuse=bool(_DIFFUSE.search(sent.text)),
-            focal=bool(_FOCAL.search(sent.text)),
+            diffuse=sent.diffuse,
+            focal=sent.focal,
         )
