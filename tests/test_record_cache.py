@@ -94,3 +94,41 @@ def test_record_cache_bounded_by_resources_held() -> None:
     assert len(cache) == 1
     cached_record([_bundle(*(_obs(f"x{i}", 1.0) for i in range(4)))], cache=cache)  # too big
     assert len(cache) == 1
+
+
+def _report(text: str) -> dict[str, Any]:
+    return {"resourceType": "DiagnosticReport", "id": "r", "status": "final",
+            "code": {"text": "MRI hip"}, "conclusion": text}
+
+
+def test_values_over_the_same_resources_are_shared_between_records() -> None:
+    from cds_service.fhir.record import SharedDerived, shared_derived
+
+    shared_derived.clear()
+    cache = ModelCache()
+    labs = [_obs("a", 1.0), _obs("b", 2.0)]
+    first = build_record([_bundle(*labs, _report("Edema."))], cache=cache)
+    second = build_record([_bundle(*copy.deepcopy(labs), _report("New report."))], cache=cache)
+    changed = build_record([_bundle(_obs("a", 1.0), _obs("b", 7.0))], cache=cache)
+    calls: list[str] = []
+
+    def count(record: Any) -> int:
+        return record.derived("n", lambda: calls.append("n") or len(record.of("Observation")),
+                              over=record.of("Observation"))
+
+    assert [count(first), count(second), count(changed)] == [2, 2, 2]
+    assert calls == ["n", "n"]  # second holds first's models: not computed again
+    assert isinstance(shared_derived, SharedDerived)
+
+
+def test_shared_values_are_bounded_by_the_resources_they_hold() -> None:
+    from cds_service.fhir.record import SharedDerived
+
+    shared = SharedDerived(size=10, max_resources=3)
+    models = [object() for _ in range(4)]
+    shared.get_or_compute("k", models[:2], lambda: 1)
+    shared.get_or_compute("k", models[2:], lambda: 2)  # 4 held > 3: the oldest goes
+    assert len(shared) == 1
+    assert shared.get_or_compute("k", models[2:], lambda: 99) == 2
+    shared.get_or_compute("k", models, lambda: 3)  # more than the bound: not kept
+    assert len(shared) == 1

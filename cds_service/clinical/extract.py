@@ -8,7 +8,7 @@ from cds_service.clinical import text_rules as tr
 from cds_service.clinical.anatomy import sides_overlap
 from cds_service.clinical.episodes import joint_episodes
 from cds_service.clinical.extract_history import (
-    condition_facts, prior_procedures, steroid_exposures)
+    classify_conditions, prior_procedures, steroid_exposures, with_recent_fever)
 from cds_service.clinical.extract_imaging import imaging_exams
 from cds_service.clinical.extract_labs import (
     alcohol_screens, demographics, lab_values, pregnancy, pregnancy_observations)
@@ -24,19 +24,27 @@ def collect_facts(record: PatientRecord, now: datetime, thresholds: Thresholds) 
     observations = record.of("Observation")
     # What depends on the record alone is kept on it: a repeated order-select sends the
     # same chart (the pipeline then hands over the same record), so it is read once.
+    # What depends on one resource type alone (`over=`) is also shared with records that
+    # hold the same resources: a new report does not make the labs be read again.
     exams, loose = record.derived("imaging_exams", lambda: imaging_exams(record))
-    conditions = condition_facts(record.of("Condition"),
-                                 now - timedelta(days=thresholds.lab_max_age_days))
+    condition_list = record.of("Condition")
+    conditions = with_recent_fever(
+        record.derived("conditions", lambda: classify_conditions(condition_list),
+                       over=condition_list),
+        now - timedelta(days=thresholds.lab_max_age_days))
     medications = {ref(m): m for m in record.of("Medication")}
     steroids, steroid_notes = steroid_exposures(
         record.of("MedicationRequest"), record.of("MedicationStatement"),
         now - timedelta(days=thresholds.steroid_lookback_days), medications)
     sex = demo.sex if demo else None
     alcohol = record.derived(f"alcohol_screens:{sex}",
-                             lambda: tuple(alcohol_screens(observations, sex)))
-    labs = record.derived("lab_values", lambda: tuple(lab_values(observations)))
+                             lambda: tuple(alcohol_screens(observations, sex)), over=observations)
+    labs = record.derived("lab_values", lambda: tuple(lab_values(observations)),
+                          over=observations)
+    procedure_list = record.of("Procedure")
     procedures = list(record.derived("prior_procedures",
-                                     lambda: tuple(prior_procedures(record.of("Procedure")))))
+                                     lambda: tuple(prior_procedures(procedure_list)),
+                                     over=procedure_list))
     known = {p.ref for p in procedures}
     for exam in exams:  # "post core decompression" in a report is a procedure too
         for f in exam.findings:
@@ -63,7 +71,8 @@ def collect_facts(record: PatientRecord, now: datetime, thresholds: Thresholds) 
         risk_factors=tuple(conditions.risk_factors + steroids + list(alcohol)),
         immunosuppression=tuple(conditions.immunosuppression + steroids),
         pregnancy=pregnancy(observations, conditions.postpartum, record.derived(
-            "pregnancy_observations", lambda: pregnancy_observations(observations))),
+            "pregnancy_observations", lambda: pregnancy_observations(observations),
+            over=observations)),
         episodes=joint_episodes(exams, conditions.toh_conditions),
         procedures=tuple(procedures),
         osteoporosis_refs=tuple(conditions.osteoporosis_refs),

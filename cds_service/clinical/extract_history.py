@@ -8,7 +8,7 @@ Refuted or entered-in-error Conditions are ignored; provisional, differential or
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +56,19 @@ def _code(concept: Any) -> str | None:
 
 def condition_facts(conditions: list[Any], fever_since: datetime) -> ConditionFacts:
     """Sort each Condition into risk factor, red flag, doubt, TOH episode or context."""
+    return with_recent_fever(classify_conditions(conditions), fever_since)
+
+
+def with_recent_fever(facts: ConditionFacts, fever_since: datetime) -> ConditionFacts:
+    """The facts without fevers recorded before `fever_since` (an old fever is no red
+    flag). Kept apart so the rest, which depends on the Conditions alone, can be reused."""
+    recent = [f for f in facts.findings
+              if f.concept != FEVER or f.date is None or f.date >= fever_since]
+    return replace(facts, findings=recent)
+
+
+def classify_conditions(conditions: list[Any]) -> ConditionFacts:
+    """condition_facts with every active fever kept, whatever its date."""
     out = ConditionFacts()
     for cond in conditions:
         if _code(cond.verificationStatus) in _IGNORED_VERIFICATION:
@@ -94,8 +107,7 @@ def condition_facts(conditions: list[Any], fever_since: datetime) -> ConditionFa
             out.immunosuppression.append(RiskFactor("immunosuppression", label, rid, date))
         if (tr.INFECTION in concepts or _INFECTION.search(text)) and active:
             out.findings.append(finding(tr.INFECTION, POSSIBLE if doubtful else PRESENT))
-        if (FEVER in concepts or _FEVER.search(text)) and active and (
-                date is None or date >= fever_since):
+        if (FEVER in concepts or _FEVER.search(text)) and active:
             out.findings.append(finding(FEVER, PRESENT))
         if (concepts & {tr.SIF, tr.STRESS_FRACTURE} or _FRACTURE.search(text)) and active:
             concept = tr.SIF if (tr.SIF in concepts or "insufficiency" in text.lower()) \

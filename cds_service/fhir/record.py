@@ -17,7 +17,7 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -84,13 +84,22 @@ class PatientRecord:
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _invalid_errors: list[int] = field(default_factory=list, repr=False, compare=False)
 
-    def derived(self, key: str, compute: Callable[[], T]) -> T:
+    def derived(self, key: str, compute: Callable[[], T],
+                over: Sequence[Any] | None = None) -> T:
         """`compute()` once per record. Only for values that depend on this record and
-        nothing else (not the clock, not settings): the record outlives the request."""
+        nothing else (not the clock, not settings): the record outlives the request.
+
+        With `over`, the value depends on those parsed resources alone and is shared with
+        other records holding the very same ones: a new report must not make the worker
+        redo a year of labs it has just read (`shared_derived`)."""
         try:
             return self._derived[key]  # type: ignore[no-any-return]
         except KeyError:
-            value = self._derived[key] = compute()
+            if over is None:
+                value = compute()
+            else:
+                value = shared_derived.get_or_compute(key, over, compute)
+            self._derived[key] = value
             return value
 
     def of(self, resource_type: str) -> list[Any]:
@@ -234,6 +243,54 @@ class RecordCache:
 
 
 records = RecordCache()
+
+
+class SharedDerived:
+    """Values computed from a list of parsed models, by the models' identities.
+
+    Parsed models are shared between requests (ModelCache), so the same identities mean
+    the same resources. An entry holds its models, so their ids cannot be reused while
+    it lives; bounded like RecordCache, by entries and by the models they hold."""
+
+    def __init__(self, size: int = RECORD_CACHE_SIZE * 4,
+                 max_resources: int = RECORD_CACHE_RESOURCES) -> None:
+        self.size = size
+        self.max_resources = max_resources
+        self._items: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = OrderedDict()
+        self._resources = 0
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: str, over: Sequence[Any], compute: Callable[[], T]) -> T:
+        held = tuple(over)
+        ident = (key, *map(id, held))
+        with self._lock:
+            found = self._items.get(ident)
+            if found is not None and all(a is b for a, b in zip(found[0], held)):
+                self._items.move_to_end(ident)
+                return found[1]  # type: ignore[no-any-return]
+        value = compute()
+        if len(held) <= self.max_resources:
+            with self._lock:
+                old = self._items.pop(ident, None)
+                if old is not None:
+                    self._resources -= len(old[0])
+                self._items[ident] = (held, value)
+                self._resources += len(held)
+                while len(self._items) > self.size or self._resources > self.max_resources:
+                    _, (dropped, _) = self._items.popitem(last=False)
+                    self._resources -= len(dropped)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._resources = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+shared_derived = SharedDerived()
 
 
 def _filter_key(keep: ResourceFilter) -> tuple[Any, ...]:

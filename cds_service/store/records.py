@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,25 +24,28 @@ def record_issued(
     issued: Sequence[IssuedCard],
     now: datetime,
 ) -> None:
-    """Persist the cards before they are returned, so feedback on them is accepted."""
+    """Persist the cards before they are returned, so feedback on them is accepted.
+
+    A plain INSERT, not the ORM's unit of work: it runs on every answered hook call
+    (order-select fires on each edit), and the ORM's bookkeeping cost more than the row."""
     if not issued:
         return
-    with Session(engine) as session, session.begin():
-        for item in issued:
-            card = item.card
-            session.add(
-                IssuedCardRow(
-                    uuid=card.uuid,
-                    service_id=service_id,
-                    hook=hook,
-                    hook_instance=hook_instance,
-                    topic=card.topic_code,
-                    indicator=card.indicator,
-                    issued_at=now,
-                    evidence=list(item.evidence),
-                    suggestion_ids=[s.uuid for s in card.suggestions or ()],
-                )
-            )
+    rows = [
+        {
+            "uuid": item.card.uuid,
+            "service_id": service_id,
+            "hook": hook,
+            "hook_instance": hook_instance,
+            "topic": item.card.topic_code,
+            "indicator": item.card.indicator,
+            "issued_at": now,
+            "evidence": list(item.evidence),
+            "suggestion_ids": [s.uuid for s in item.card.suggestions or ()],
+        }
+        for item in issued
+    ]
+    with engine.begin() as connection:
+        connection.execute(insert(IssuedCardRow.__table__), rows)
 
 
 def record_feedback(engine: Engine, service_id: str, items: Sequence[FeedbackItem]) -> int:
