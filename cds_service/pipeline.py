@@ -23,6 +23,7 @@ from cds_service.fhir.record import cached_record, preload_models
 from cds_service.prefetch.fetch import resolve_prefetch
 from cds_service.prefetch.resolve import check_prefetch_shape
 from cds_service.security import url_allowed
+from cds_service.services.decisions import DecisionCache
 from cds_service.services.definitions import Catalog, ServiceDefinition
 from cds_service.services.logic import Invocation, IssuedCard, ServiceLogic
 from cds_service.services.triggers import triggered_orders
@@ -103,6 +104,7 @@ class Pipeline:
         # Warm start: FHIR model classes are imported when the worker builds the app,
         # not by the first request that sends each resource type.
         preload_models(prefetched_types(catalog))
+        self.decisions = DecisionCache()
         tune_gc()
 
     def service(self, service_id: str) -> ServiceDefinition:
@@ -174,7 +176,7 @@ class Pipeline:
         )
         now = self.clock()
         invocation = Invocation(service.id, service.hook, context, orders, now)
-        issued = logic.decide(invocation, record)
+        issued = self.decisions.decide(logic, invocation, record)
         record_issued(self.engine, service.id, service.hook, request.hookInstance, issued, now)
         body_out = CardsResponse(cards=[item.card for item in issued]).to_json()
         return HookOutcome(body_out, service.hook, issued, prefetch.fhir_seconds)
