@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -27,6 +29,32 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+@contextmanager
+def commit_without_flush(engine: Engine) -> Iterator[Connection]:
+    """A transaction whose commit does not wait for the disk: for rows written on every
+    hook call (issued cards), where an fsync per call cost more than the rest of a
+    repeated call (~1.5 ms of a 2.2 ms S3 request on this VM). The commit survives the
+    service's own crash (SIGKILL included: SQLite's WAL and PostgreSQL's WAL buffers are
+    the database's, not the process's); a power loss or kernel crash may drop the last
+    rows, never corrupt the store. Feedback keeps its fsync per commit.
+    SQLite: synchronous=NORMAL for this transaction only, FULL again before the connection
+    goes back to the pool. PostgreSQL: SET LOCAL synchronous_commit TO OFF."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            connection.commit()  # SQLAlchemy autobegan; SQLite did not (a PRAGMA)
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+                yield connection
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA synchronous=FULL")
+                connection.commit()
 
 
 def migrate(engine: Engine) -> None:

@@ -1,7 +1,9 @@
 """Durability (issue 4 §6): feedback acknowledged with 200 is committed. A stream of
 feedback posts runs against the live service; the whole gunicorn process group gets
 SIGKILL mid-stream; after a restart every acknowledged item is in the store, read
-directly with SQLAlchemy. Once on SQLite, once on PostgreSQL."""
+directly with SQLAlchemy. Once on SQLite, once on PostgreSQL. Cards are committed
+without an fsync (store/db.py commit_without_flush): a process crash must not lose
+them either, so the same is done to a stream of hook calls."""
 
 from __future__ import annotations
 
@@ -126,4 +128,60 @@ def test_acknowledged_feedback_survives_sigkill(request, tmp_path, live_service,
     # the restarted service still knows the cards issued before the kill
     late = requests.post(second.url(SIGN + "/feedback"),
                          json=feedback(cards[0], EPOCH - timedelta(days=1)), timeout=30)
+    assert late.status_code == 200 and late.json() == {"received": 1, "stored": 1}
+
+
+class CardStream(Stream):
+    """Threads calling order-select until the service stops answering; `acknowledged`
+    holds the uuids of the cards answered with 200."""
+
+    def __init__(self, service: LiveService, threads: int = 2) -> None:
+        super().__init__(service, [], threads)
+        self.url = service.url("/cds-services/toh-core-decompression-select")
+        self.body = fixture_request("crp-mgdl", "order-select")
+
+    def _run(self) -> None:
+        session = requests.Session()
+        while True:
+            n = next(self._seq)
+            body = {**self.body, "hookInstance": f"d3f1c0de-0000-4000-8000-{n:012d}"}
+            try:
+                response = session.post(self.url, json=body, timeout=10)
+            except requests.RequestException:
+                with self._lock:
+                    self.failures += 1
+                return
+            if response.status_code == 200:
+                with self._lock:
+                    self.acknowledged.update(c["uuid"] for c in response.json()["cards"])
+
+
+def stored_cards(store_url: str) -> set[str]:
+    engine = create_engine(store_url)
+    try:
+        with engine.connect() as connection:
+            return set(connection.execute(text("SELECT uuid FROM issued_card")).scalars())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_issued_cards_survive_sigkill(request, tmp_path, live_service, backend: str) -> None:
+    store_url = (f"sqlite:///{tmp_path / 'store.sqlite3'}" if backend == "sqlite"
+                 else request.getfixturevalue("pg_url"))
+    config = {"store": {"url": store_url}}
+    first = live_service(dict(config), name="first")
+    with CardStream(first) as stream:
+        stream.wait_for(KILL_AFTER)
+        first.kill()
+    acknowledged = set(stream.acknowledged)
+    assert stream.failures >= 1, "the kill did not interrupt the stream"
+
+    second = live_service(dict(config), name="second")
+    lost = acknowledged - stored_cards(store_url)
+    count("cards acknowledged before SIGKILL", len(acknowledged))
+    count("cards lost", len(lost))
+    assert not lost, f"{len(lost)} answered cards missing, e.g. {sorted(lost)[:3]}"
+    late = requests.post(second.url("/cds-services/toh-core-decompression-select/feedback"),
+                         json=feedback(sorted(acknowledged)[0], EPOCH), timeout=30)
     assert late.status_code == 200 and late.json() == {"received": 1, "stored": 1}

@@ -135,3 +135,26 @@ def test_migrations_build_an_empty_postgresql_database(pg_url: str) -> None:
             ["card_uuid", "outcome", "outcome_timestamp"]]
     finally:
         engine.dispose()
+
+
+def _durability_setting(connection) -> str:  # type: ignore[no-untyped-def]
+    if connection.dialect.name == "sqlite":
+        return {0: "off", 1: "normal", 2: "full", 3: "extra"}[
+            connection.exec_driver_sql("PRAGMA synchronous").scalar()]
+    return str(connection.exec_driver_sql("SHOW synchronous_commit").scalar())
+
+
+def test_issued_cards_skip_the_flush_and_feedback_keeps_it(store_url: str) -> None:
+    from cds_service.store.db import commit_without_flush
+
+    engine = make_engine(store_url)
+    migrate(engine)
+    try:
+        with commit_without_flush(engine) as connection:
+            during = _durability_setting(connection)
+        with engine.connect() as connection:  # the pool hands back the same connection
+            after = _durability_setting(connection)
+    finally:
+        engine.dispose()
+    assert (during, after) == (("normal", "full") if store_url.startswith("sqlite")
+                               else ("off", "on"))
