@@ -252,7 +252,7 @@ class SharedDerived:
     the same resources. An entry holds its models, so their ids cannot be reused while
     it lives; bounded like RecordCache, by entries and by the models they hold."""
 
-    def __init__(self, size: int = RECORD_CACHE_SIZE * 4,
+    def __init__(self, size: int = RECORD_CACHE_SIZE,
                  max_resources: int = RECORD_CACHE_RESOURCES) -> None:
         self.size = size
         self.max_resources = max_resources
