@@ -25,7 +25,8 @@ _MAX_PHRASES = 512  # one rule spelled out beyond this stays a pattern
 
 
 def phrases(pattern: Any) -> list[tuple[str, ...]] | None:
-    """Every word sequence `pattern` matches, or None if it is not a fixed-word pattern."""
+    """Every word sequence `pattern` matches (none, for a pattern that can never match),
+    or None if it is not a fixed-word pattern."""
     if not isinstance(pattern, list) or not pattern:
         return None
     choices: list[list[str | None]] = []
@@ -61,6 +62,9 @@ def _token_words(token: Any) -> list[str] | None:
         return None
     if not values or not all(isinstance(v, str) and v for v in values):
         return None
+    # A word with a space in it never matches a token: it is dropped (a pattern left
+    # with no word for a required token matches nothing, and compiles to no rule).
+    values = [v for v in values if not any(ch.isspace() for ch in v)]
     if attrs[0] == "ORTH" and any(v.lower() != v.upper() for v in values):
         return None  # case-sensitive words: matching them lower-cased would widen the rule
     return sorted({v.lower() for v in values})
@@ -103,8 +107,24 @@ def _phrase_rule(rule: Rule, phrase: tuple[str, ...], tokenize: Tokenize) -> Rul
         return rule
     one = copy.copy(rule)
     one.literal = " ".join(phrase)
-    if tuple(tokenize(one.literal)) == phrase:
-        one.pattern = None
-    else:
-        one.pattern = [{"LOWER": word} for word in phrase]
+    one.pattern = [{"LOWER": word} for word in phrase]
+    for spelling in _spellings(phrase):
+        if tuple(tokenize(spelling)) == phrase:
+            one.literal, one.pattern = spelling, None
+            break
     return one
+
+
+_CLITICS = ("n't", "'s", "'re", "'ve", "'ll", "'d", "'m")
+
+
+def _spellings(phrase: tuple[str, ...]) -> list[str]:
+    """Ways to write a phrase for the tokenizer: words apart, then clitics attached
+    ("could n't" is only split so when written "couldn't")."""
+    attached = [phrase[0]]
+    for word in phrase[1:]:
+        if word in _CLITICS:
+            attached[-1] += word
+        else:
+            attached.append(word)
+    return [" ".join(phrase), " ".join(attached)]

@@ -72,6 +72,33 @@ def test_a_phrase_the_tokenizer_splits_otherwise_stays_a_plain_pattern() -> None
         ("ca not exclude", None)]
 
 
+def test_a_clitic_is_written_attached_when_that_is_how_the_tokenizer_splits_it() -> None:
+    def tokenize(text: str) -> list[str]:  # "couldn't" -> could n't; "n't" alone -> n 't
+        out: list[str] = []
+        for word in text.split():
+            if word == "n't":
+                out += ["n", "'t"]
+            elif word.endswith("n't"):
+                out += [word[:-3], "n't"]
+            else:
+                out.append(word)
+        return out
+
+    rule = ConTextRule("could not rule out", "POSSIBLE_EXISTENCE", direction="FORWARD",
+                       pattern=[{"LOWER": "could"}, {"LOWER": {"IN": ["not", "n't"]}},
+                                {"LOWER": "rule"}, {"LOWER": "out"}])
+    compiled = compile_rules([rule], tokenize)
+    assert [(r.literal, r.pattern) for r in compiled] == [
+        ("couldn't rule out", None), ("could not rule out", None)]
+
+
+def test_a_word_with_a_space_never_matches_and_is_dropped() -> None:
+    dead = ConTextRule("risks of", "HYPOTHETICAL", pattern=[{"LOWER": {"IN": ["risk of"]}}])
+    half = ConTextRule("risk", "HYPOTHETICAL", pattern=[{"LOWER": {"IN": ["risk", "risk of"]}}])
+    assert compile_rules([dead], split_words) == []
+    assert [r.literal for r in compile_rules([half], split_words)] == ["risk"]
+
+
 def test_the_last_rule_claiming_a_phrase_wins() -> None:
     default = ConTextRule("no longer present", "NEGATED_EXISTENCE", direction="BACKWARD")
     ours = ConTextRule("no longer seen", "RESOLVED", direction="BIDIRECTIONAL",
