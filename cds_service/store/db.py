@@ -42,19 +42,21 @@ def commit_without_flush(engine: Engine) -> Iterator[Connection]:
     SQLite: synchronous=NORMAL for this transaction only, FULL again before the connection
     goes back to the pool. PostgreSQL: SET LOCAL synchronous_commit TO OFF."""
     with engine.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
-            connection.commit()  # SQLAlchemy autobegan; SQLite did not (a PRAGMA)
-        try:
+        if connection.dialect.name != "sqlite":
             with connection.begin():
                 if connection.dialect.name == "postgresql":
                     connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
                 yield connection
+            return
+        # Straight on the sqlite3 connection: a PRAGMA opens no transaction there, and
+        # going through SQLAlchemy would (autobegin) and cost a commit each way.
+        raw = connection.connection.driver_connection
+        raw.execute("PRAGMA synchronous=NORMAL")
+        try:
+            with connection.begin():
+                yield connection
         finally:
-            if sqlite:
-                connection.exec_driver_sql("PRAGMA synchronous=FULL")
-                connection.commit()
+            raw.execute("PRAGMA synchronous=FULL")
 
 
 def migrate(engine: Engine) -> None:
