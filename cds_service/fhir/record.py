@@ -19,7 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
 from fhir.resources.R4B import get_fhir_model_class
@@ -34,6 +34,7 @@ MODEL_CACHE_SIZE = 4096  # parsed resources
 RECORD_CACHE_SIZE = 16  # whole records ...
 RECORD_CACHE_RESOURCES = 6000  # ... holding at most this many resources in all
 T = TypeVar("T")
+V = TypeVar("V")
 
 RawResource = dict[str, Any]
 ResourceFilter = Callable[[RawResource], bool]
@@ -200,46 +201,66 @@ def build_record(
     return record
 
 
+class BoundedLru(Generic[V]):
+    """Least recently used out, bounded by entries and by the weight they hold in all
+    (resources, for the caches below); an entry heavier than the whole bound is not kept."""
+
+    def __init__(self, size: int, max_weight: int) -> None:
+        self.size = size
+        self.max_weight = max_weight
+        self._items: OrderedDict[Any, tuple[V, int]] = OrderedDict()
+        self._weight = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> V | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return found[0]
+
+    def put(self, key: Any, value: V, weight: int) -> None:
+        if weight > self.max_weight:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._weight -= old[1]
+            self._items[key] = (value, weight)
+            self._weight += weight
+            while len(self._items) > self.size or self._weight > self.max_weight:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._weight -= dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._weight = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
 class RecordCache:
     """Whole records by a BLAKE2b digest of all their payloads' JSON and the filter,
     bounded by count and by the resources they hold (a larger record is not kept)."""
 
     def __init__(self, size: int = RECORD_CACHE_SIZE,
                  max_resources: int = RECORD_CACHE_RESOURCES) -> None:
-        self.size = size
-        self.max_resources = max_resources
-        self._items: OrderedDict[tuple[Any, ...], PatientRecord] = OrderedDict()
-        self._resources = 0
-        self._lock = threading.Lock()
+        self._lru: BoundedLru[PatientRecord] = BoundedLru(size, max_resources)
 
     def get(self, key: tuple[Any, ...]) -> PatientRecord | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-            return found
+        return self._lru.get(key)
 
     def put(self, key: tuple[Any, ...], record: PatientRecord) -> None:
-        held = record.count()
-        if held > self.max_resources:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._resources -= old.count()
-            self._items[key] = record
-            self._resources += held
-            while len(self._items) > self.size or self._resources > self.max_resources:
-                _, dropped = self._items.popitem(last=False)
-                self._resources -= dropped.count()
+        self._lru.put(key, record, record.count())
 
     def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._resources = 0
+        self._lru.clear()
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._lru)
 
 
 records = RecordCache()
@@ -254,40 +275,23 @@ class SharedDerived:
 
     def __init__(self, size: int = RECORD_CACHE_SIZE,
                  max_resources: int = RECORD_CACHE_RESOURCES) -> None:
-        self.size = size
-        self.max_resources = max_resources
-        self._items: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = OrderedDict()
-        self._resources = 0
-        self._lock = threading.Lock()
+        self._lru: BoundedLru[tuple[tuple[Any, ...], Any]] = BoundedLru(size, max_resources)
 
     def get_or_compute(self, key: str, over: Sequence[Any], compute: Callable[[], T]) -> T:
         held = tuple(over)
         ident = (key, *map(id, held))
-        with self._lock:
-            found = self._items.get(ident)
-            if found is not None and all(a is b for a, b in zip(found[0], held)):
-                self._items.move_to_end(ident)
-                return found[1]  # type: ignore[no-any-return]
+        found = self._lru.get(ident)
+        if found is not None and all(a is b for a, b in zip(found[0], held)):
+            return found[1]  # type: ignore[no-any-return]
         value = compute()
-        if len(held) <= self.max_resources:
-            with self._lock:
-                old = self._items.pop(ident, None)
-                if old is not None:
-                    self._resources -= len(old[0])
-                self._items[ident] = (held, value)
-                self._resources += len(held)
-                while len(self._items) > self.size or self._resources > self.max_resources:
-                    _, (dropped, _) = self._items.popitem(last=False)
-                    self._resources -= len(dropped)
+        self._lru.put(ident, (held, value), len(held))
         return value
 
     def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._resources = 0
+        self._lru.clear()
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._lru)
 
 
 shared_derived = SharedDerived()

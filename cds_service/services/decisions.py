@@ -15,15 +15,12 @@ MRI's recency) is at most a minute stale.
 
 from __future__ import annotations
 
-import threading
 import uuid
 import weakref
-from collections import OrderedDict
-from typing import Any
 
 import orjson
 
-from cds_service.fhir.record import PatientRecord
+from cds_service.fhir.record import BoundedLru, PatientRecord
 from cds_service.services.logic import Invocation, IssuedCard, ServiceLogic
 
 DECISION_CACHE_SIZE = 256
@@ -44,10 +41,8 @@ class DecisionCache:
     """Cards by (service, record, context, minute), least recently used out."""
 
     def __init__(self, size: int = DECISION_CACHE_SIZE) -> None:
-        self.size = size
-        self._items: OrderedDict[
-            tuple[Any, ...], tuple[weakref.ref[PatientRecord], list[IssuedCard]]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lru: BoundedLru[tuple[weakref.ref[PatientRecord], list[IssuedCard]]] = (
+            BoundedLru(size, max_weight=size))
 
     def decide(self, logic: ServiceLogic, invocation: Invocation,
                record: PatientRecord) -> list[IssuedCard]:
@@ -57,21 +52,15 @@ class DecisionCache:
             return logic.decide(invocation, record)
         minute = invocation.now.replace(second=0, microsecond=0)
         key = (invocation.service_id, id(record), context, minute)
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None and found[0]() is record:
-                self._items.move_to_end(key)
-                return [reissued(item) for item in found[1]]
+        found = self._lru.get(key)
+        if found is not None and found[0]() is record:
+            return [reissued(item) for item in found[1]]
         issued = logic.decide(invocation, record)
-        with self._lock:
-            self._items[key] = (weakref.ref(record), issued)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+        self._lru.put(key, (weakref.ref(record), issued), 1)
         return issued
 
     def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+        self._lru.clear()
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._lru)
