@@ -6,8 +6,9 @@ the three reports of a typical order (bench/PROFILE.md). A rule whose pattern is
 fixed sequence of words, once its `IN` sets and optional (`"OP": "?"`) tokens are
 spelled out, is the same rule as a list of phrases, and the PhraseMatcher finds phrases
 with one trie walk over the text whatever their number. The compiled rules match exactly
-the spans the patterns matched: a phrase is kept only if the tokenizer splits it into the
-pattern's tokens; any other rule (regex, other attributes or operators) stays as it was.
+the spans the patterns matched: a phrase becomes a literal only if the tokenizer splits
+it into the pattern's tokens, else a plain token pattern (no Python predicate); any other
+rule (regex, other attributes or operators) stays as it was.
 """
 
 from __future__ import annotations
