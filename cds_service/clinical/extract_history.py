@@ -54,11 +54,6 @@ def _code(concept: Any) -> str | None:
     return next((code for _, code, _ in codings(concept) if code), None)
 
 
-def condition_facts(conditions: list[Any], fever_since: datetime) -> ConditionFacts:
-    """Sort each Condition into risk factor, red flag, doubt, TOH episode or context."""
-    return with_recent_fever(classify_conditions(conditions), fever_since)
-
-
 def with_recent_fever(facts: ConditionFacts, fever_since: datetime) -> ConditionFacts:
     """The facts without fevers recorded before `fever_since` (an old fever is no red
     flag). Kept apart so the rest, which depends on the Conditions alone, can be reused."""
@@ -68,7 +63,8 @@ def with_recent_fever(facts: ConditionFacts, fever_since: datetime) -> Condition
 
 
 def classify_conditions(conditions: list[Any]) -> ConditionFacts:
-    """condition_facts with every active fever kept, whatever its date."""
+    """Sort each Condition into risk factor, red flag, doubt, TOH episode or context
+    (every active fever kept, whatever its date: `with_recent_fever` drops old ones)."""
     out = ConditionFacts()
     for cond in conditions:
         if _code(cond.verificationStatus) in _IGNORED_VERIFICATION:

@@ -61,7 +61,7 @@ def imaging_exams(record: Any) -> tuple[tuple[ImagingExam, ...], tuple[Finding, 
         draft = linked[0] if linked else _match(
             [d for d in drafts if d.study_ref and not d.report_refs], *_report_place(report, text))
         if draft is None:
-            draft = _Draft(_label(report.code) or "Imaging report", _report_date(report),
+            draft = _Draft(text_of(report.code) or "Imaging report", _report_date(report),
                            False, *_report_place(report, text)[1:])
             drafts.append(draft)
         _add_report(draft, report, text)
@@ -122,7 +122,7 @@ def _report_date(report: Any) -> datetime | None:
 
 
 def _report_place(report: Any, text: str) -> tuple[datetime | None, str | None, str | None]:
-    label = _label(report.code)
+    label = text_of(report.code)
     site = nearest_site(label) or (nearest_site(text) if text else None)
     return _report_date(report), site, side_of_text(label)
 
@@ -132,14 +132,14 @@ def _is_imaging_report(report: Any, text: str) -> bool:
         t for _, _, t in codings(report.category) if t}
     if category & _IMAGING_CATEGORY or has_code(report.code, c.LOINC, c.MR_HIP_STUDY):
         return True
-    return bool(_IMAGING.search(_label(report.code)) or _MR.search(text[:400]))
+    return bool(_IMAGING.search(text_of(report.code)) or _MR.search(text[:400]))
 
 
 def _add_report(draft: _Draft, report: Any, text: str) -> None:
     draft.report_refs.append(ref(report))
     date = _report_date(report) or draft.date
     draft.date = draft.date or date
-    label = _label(report.code)
+    label = text_of(report.code)
     if not draft.is_mri:
         draft.is_mri = bool(has_code(report.code, c.LOINC, c.MR_HIP_STUDY) or _MR.search(label)
                             or (not draft.study_ref and _MR.search(text)))
@@ -214,10 +214,6 @@ def observation_findings(obs: Any) -> list[Finding]:
         out.append(Finding(m.concept, ABSENT if denied else state_of(m), m.sentence, ref(obs),
                            date, m.site or site, m.side or side, m.diffuse, m.focal, m.phrase))
     return out
-
-
-def _label(concept: Any) -> str:
-    return text_of(concept) if concept is not None else ""
 
 
 def _finish(d: _Draft) -> ImagingExam:

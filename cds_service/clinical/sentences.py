@@ -80,8 +80,11 @@ def fast_sentences(doc: Doc) -> Doc:
     rescans the document each time)."""
     if not len(doc):
         return doc
-    words = [token.text for token in doc]
-    spaces = [bool(token.whitespace_) for token in doc]
+    words: list[str] = []
+    spaces: list[bool] = []
+    for token in doc:  # one pass: each Token object is built once
+        words.append(token.text)
+        spaces.append(bool(token.whitespace_))
     marks = numpy.array([_START if s else _INSIDE for s in sentence_starts(words, spaces)],
                         dtype=numpy.uint64)
     doc.from_array([SENT_START], marks.reshape(-1, 1))

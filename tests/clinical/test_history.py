@@ -9,7 +9,7 @@ import pytest
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical.coded import FEVER
 from cds_service.clinical.extract_history import (
-    condition_facts, prior_procedures, steroid_exposures)
+    classify_conditions, prior_procedures, steroid_exposures, with_recent_fever)
 from cds_service.clinical.facts import POSSIBLE, PRESENT, RESOLVED
 from tests.clinical.builders import (
     ICD10, NOW, SNOMED, condition, med_request, procedure, record)
@@ -70,7 +70,8 @@ def test_medication_statement_and_contained_medication() -> None:
 
 
 def facts_of(*conds: dict):
-    return condition_facts(record(*conds).of("Condition"), NOW - timedelta(days=14))
+    return with_recent_fever(classify_conditions(record(*conds).of("Condition")),
+                             NOW - timedelta(days=14))
 
 
 @pytest.mark.parametrize(
