@@ -12,15 +12,20 @@ from functools import lru_cache
 
 # Site words, most specific first; each maps to its joint.
 _SITE_PATTERNS: tuple[tuple[str, str, str], ...] = (
-    ("femoral head", "hip", r"femoral\s+heads?|head\s+of\s+(the\s+)?(left\s+|right\s+)?femur"),
-    ("femoral neck", "hip", r"femoral\s+necks?|neck\s+of\s+(the\s+)?(left\s+|right\s+)?femur"),
+    ("femoral head", "hip", r"femoral\s+heads?|head\s+of\s+(the\s+)?(left\s+|right\s+)?femur|"
+                            r"(?-i:FHs?)"),
+    ("femoral neck", "hip", r"femoral\s+necks?|neck\s+of\s+(the\s+)?(left\s+|right\s+)?femur|"
+                            r"(?-i:FNs?)"),
     ("proximal femur", "hip", r"proximal\s+femur|intertrochanteric|trochanter\w*"),
     ("acetabulum", "hip", r"acetabul\w*"),
     ("hip", "hip", r"hips?"),
-    ("pelvis", "pelvis", r"pelvis|pelvic"),
-    ("knee", "knee", r"knees?|femoral\s+condyles?|tibial\s+plateau|patella\w*"),
+    ("pelvis", "pelvis", r"pelvis|pelvic|ilium|iliac\s+(bone|wing)s?|ischium|ischial|pubic|"
+                         r"pubis|sacrum|sacral|sacroiliac"),
+    ("knee", "knee", r"knees?|(medial\s+|lateral\s+)?(femoral\s+)?condyles?|tibial\s+plateaus?|"
+                     r"patella\w*|distal\s+femur|proximal\s+tibia"),
     ("talus", "ankle", r"talus|talar|tali"),
-    ("ankle", "ankle", r"ankles?|tibiotalar"),
+    ("ankle", "ankle", r"ankles?|tibiotalar|malleol\w*|(tibial\s+)?plafond|distal\s+tibi\w*|"
+                       r"distal\s+fibula\w*"),
     ("foot", "foot", r"foot|feet|calcane\w*|navicular|cuboid|cuneiform\w*|metatars\w*"),
 )
 _SITE_RE = [(name, joint, re.compile(rf"\b({pat})\b", re.IGNORECASE))
@@ -30,11 +35,26 @@ HEAD_NECK = {"femoral head", "femoral neck", "proximal femur", "hip"}
 
 _SIDE_RE = re.compile(
     r"\b(left|right|bilateral|bilaterally|lt|rt|"
-    r"both(?=\s+(?:hips|femoral|sides|knees|ankles|feet|tali)))\b",
+    r"both(?=\s+(?:the\s+)?(?:hips|femoral|sides|knees|ankles|feet|tali|proximal|joints))|"
+    r"(?-i:[RL])(?=\.?\s+(?i:hip|femoral|knee|ankle|foot|talus|acetabul|femur|proximal|FH|FN)))\b",
     re.IGNORECASE,
 )
 _SIDE_WORD = {"left": "left", "lt": "left", "right": "right", "rt": "right",
-              "bilateral": "bilateral", "bilaterally": "bilateral", "both": "bilateral"}
+              "bilateral": "bilateral", "bilaterally": "bilateral", "both": "bilateral",
+              "l": "left", "r": "right"}
+# Plural joints name both sides ("Hips: no effusion", "the femoral heads are spherical").
+_PLURAL_RE = re.compile(r"\b(hips|femoral\s+heads|femoral\s+necks|knees|femora|FHs)\b",
+                        re.IGNORECASE)
+# Soft tissues and fluid: high signal or edema there is not bone marrow edema.
+_SOFT_RE = re.compile(
+    r"\b(bursa[el]?|bursitis|tendons?|tendin\w*|tendon\w*|muscles?|muscular|musculature|"
+    r"gluteus|gluteal|gluteals|iliopsoas|psoas|adductors?|abductors?|obturator|piriformis|"
+    r"quadratus|hamstrings?|quadriceps|soft[- ]tissues?|subcutaneous|subcutis|skin|fascia\w*|"
+    r"fat\s+pad|fluid|effusions?|labr(um|al)|capsul\w*|synovi\w*|ligament\w*|cartilage|"
+    r"chondral|periarticular|pericapsular|peritrochanteric|intramuscular|myositis|"
+    r"enthes\w*|cyst|paralabral)\b",
+    re.IGNORECASE,
+)
 
 SNOMED = "http://snomed.info/sct"
 # SNOMED laterality qualifiers: left 7771000, right 24028007, bilateral 51440002.
@@ -87,10 +107,70 @@ def _site_matches(text: str) -> tuple[tuple[int, int, str], ...]:
     return tuple(found)
 
 
-def nearest_side(text: str, offset: int = 0) -> str | None:
-    """The laterality word closest to `offset` ("both hips" -> bilateral), or None."""
-    return _nearest(((m.start(), m.end(), _SIDE_WORD[m.group(1).lower()])
-                     for m in _SIDE_RE.finditer(text)), offset)
+def site_matches(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, site) of every site word in a text, in no particular order."""
+    return _site_matches(text)
+
+
+_JOINT_GAP = re.compile(r"\s+(joint\s+)?")
+
+
+def nearest_place(text: str, offset: int, end: int) -> tuple[str | None, bool]:
+    """The place a finding at text[offset:end] is in, and whether it is soft tissue or
+    fluid rather than bone: the first place after it that a preposition leads to ("high
+    signal in the trochanteric bursa"), else the closest place."""
+    soft = [(m.start(), m.end(), m.group(1).lower(), True) for m in _SOFT_RE.finditer(text)]
+    soft_starts = {a for a, _, _, _ in soft}
+    # a bone word that qualifies a soft tissue ("trochanteric bursa", "hip joint fluid")
+    # names the soft tissue's place, not a bone finding
+    places = [(a, b, name, _qualifies_soft(text, b, soft_starts))
+              for a, b, name in _site_matches(text)]
+    places += soft
+    after = [p for p in places if p[0] >= end and _FOLLOWS.match(text[end:p[0]])]
+    if after:
+        chosen = min(after)
+    elif places:
+        chosen = min(places, key=lambda p: 0 if p[0] <= offset < p[1] else min(
+            abs(p[0] - offset), abs(p[1] - offset), abs(p[0] - end), abs(p[1] - end)))
+    else:
+        return None, False
+    return chosen[2], chosen[3]
+
+
+def _qualifies_soft(text: str, end: int, soft_starts: set[int]) -> bool:
+    """Is the word after text[:end] (past a "joint") a soft tissue?"""
+    m = _JOINT_GAP.match(text, end)
+    return bool(m) and m.end() in soft_starts
+
+
+def _sides(text: str) -> list[tuple[int, int, str]]:
+    found = [(m.start(), m.end(), _SIDE_WORD[m.group(1).lower()])
+             for m in _SIDE_RE.finditer(text)]
+    return found + [(m.start(), m.end(), "bilateral") for m in _PLURAL_RE.finditer(text)]
+
+
+def sides_near(text: str, start: int, end: int) -> str | None:
+    """The laterality of a site word at text[start:end]: the side word just before it
+    ("left femoral head"), else the closest one."""
+    sides = _sides(text)
+    before = [s for s in sides if s[1] <= start and start - s[1] <= 12]
+    if before:
+        return max(before)[2]
+    return _nearest(sides, start)
+
+
+def nearest_side(text: str, offset: int = 0, end: int | None = None) -> str | None:
+    """The laterality of a finding at text[offset:end]: that of the site a preposition
+    leads to after it ("edema of the left femoral head"), else the side word closest to
+    it ("both hips" -> bilateral), or None."""
+    if end is not None:
+        after = [f for f in _site_matches(text) if f[0] >= end and _FOLLOWS.match(text[end:f[0]])]
+        if after:
+            first = min(after)
+            side = sides_near(text, first[0], first[1])
+            if side is not None:
+                return side
+    return _nearest(_sides(text), offset)
 
 
 def sites_in(text: str) -> set[str]:

@@ -10,7 +10,12 @@ wrapped line together:
   - a `.` after a common abbreviation ("approx.", "fig.", "Pt.") does not;
   - a line break ends a sentence after `.` `!` `?` `:`, before a capital, digit or bullet,
     and at a blank line; a line that goes on in lower case continues the sentence
-    ("no evidence of\\navascular necrosis" stays one sentence, so its negation holds).
+    ("no evidence of\\navascular necrosis" stays one sentence, so its negation holds);
+  - a section heading (found by the sectionizer before this runs) is a sentence of its
+    own, so that a heading never qualifies a finding ("CONCLUSION: no osteonecrosis");
+  - no sentence runs past MAX_SENTENCE_TOKENS: a run-on is cut after its last comma or
+    semicolon in reach, else where it reaches the limit. ConText compares every
+    modifier with every finding of a sentence; this keeps its work linear in the text.
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ _ABBREVIATIONS = frozenset({
 })
 _BULLETS = frozenset({"-", "*", "•", "–", "—"})
 _START, _INSIDE = numpy.uint64(1), numpy.uint64(2**64 - 1)  # spaCy's SENT_START 1 / -1
+MAX_SENTENCE_TOKENS = 120  # a long report sentence is ~60 tokens
+_CUT_AFTER = frozenset({",", ";"})
+_CUT_REACH = 40  # how far back from the limit a comma may close the run-on
 
 
 def _line_break(text: str) -> bool:
@@ -40,6 +48,27 @@ def _starts_line_item(text: str) -> bool:
 
 def _ends_clause(text: str) -> bool:
     return text.endswith((".", "!", "?", ":"))
+
+
+def cap_lengths(words: list[str], starts: list[bool], limit: int = MAX_SENTENCE_TOKENS
+                ) -> list[bool]:
+    """`starts` with a start added wherever a sentence would run past `limit` tokens."""
+    begun = 0
+    last_cut = -1
+    for i, text in enumerate(words):
+        if starts[i]:
+            begun, last_cut = i, -1
+            continue
+        if i - begun >= limit:
+            cut = last_cut + 1 if last_cut >= 0 and i - last_cut <= _CUT_REACH else i
+            starts[cut] = True
+            begun, last_cut = cut, -1
+            for j in range(cut, i + 1):
+                if words[j] in _CUT_AFTER:
+                    last_cut = j
+        elif text in _CUT_AFTER:
+            last_cut = i
+    return starts
 
 
 def sentence_starts(words: list[str], spaces: list[bool]) -> list[bool]:
@@ -85,7 +114,14 @@ def fast_sentences(doc: Doc) -> Doc:
     for token in doc:  # one pass: each Token object is built once
         words.append(token.text)
         spaces.append(bool(token.whitespace_))
-    marks = numpy.array([_START if s else _INSIDE for s in sentence_starts(words, spaces)],
+    starts = sentence_starts(words, spaces)
+    if doc.has_extension("sections"):
+        for section in doc._.sections or ():
+            if section.category is not None and section.title_end > section.title_start:
+                starts[section.title_start] = True
+                if section.title_end < len(starts):
+                    starts[section.title_end] = True
+    marks = numpy.array([_START if s else _INSIDE for s in cap_lengths(words, starts)],
                         dtype=numpy.uint64)
     doc.from_array([SENT_START], marks.reshape(-1, 1))
     return doc

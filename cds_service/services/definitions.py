@@ -170,4 +170,16 @@ def load_catalog(hooks_dir: Path, known_handlers: set[str] | None = None) -> Cat
                 f"known: {sorted(known_handlers)}"
             )
         services[service.id] = service
+    _check_vocabulary(hooks_dir / "vocabulary")
     return Catalog(services=services, triggers=triggers)
+
+
+def _check_vocabulary(folder: Path) -> None:
+    """The reader's vocabulary is part of the hooks: a broken file stops start-up too."""
+    from cds_service.clinical.text_reader import use_vocabulary
+    from cds_service.clinical.vocabulary import VocabularyError
+
+    try:
+        use_vocabulary(folder)
+    except VocabularyError as exc:
+        raise DefinitionError(str(exc)) from None

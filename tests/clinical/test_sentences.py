@@ -20,7 +20,9 @@ def sentences(text: str) -> list[str]:
     ("No fracture.Edema present.", ["No fracture.", "Edema present."]),
     ("Approx. 2 cm focus, see fig. 3. Pt. has pain.",
      ["Approx. 2 cm focus, see fig. 3.", "Pt. has pain."]),
-    ("HISTORY: hip pain ?AVN. FINDINGS: normal.", ["HISTORY: hip pain ?AVN.", "FINDINGS: normal."]),
+    # a heading is a sentence of its own (the sectionizer finds it first)
+    ("HISTORY: hip pain ?AVN. FINDINGS: normal.",
+     ["HISTORY:", "hip pain ?AVN.", "FINDINGS:", "normal."]),
     ("IMPRESSION:\n1. Diffuse edema.\n2. No AVN.",
      ["IMPRESSION:", "1.", "Diffuse edema.", "2.", "No AVN."]),
     ("No evidence of\navascular necrosis.", ["No evidence of avascular necrosis."]),
@@ -39,3 +41,23 @@ def test_negation_holds_across_a_wrapped_line() -> None:
 def test_negation_stops_at_a_glued_sentence_end() -> None:
     reading = text_reader.read("No fracture.Bone marrow edema of the left femoral head.")
     assert [state_of(m) for m in reading.of(tr.BME)] == [PRESENT]
+
+
+def test_a_run_on_sentence_is_cut_after_a_comma_within_the_limit() -> None:
+    from cds_service.clinical.sentences import MAX_SENTENCE_TOKENS
+
+    text = "Edema " + "and edema, " * 200 + "end."
+    doc_sentences = sentences(text)
+    assert len(doc_sentences) > 1
+    text_reader.warm()
+    lengths = [len(s) for s in text_reader._nlp(text).sents]  # noqa: SLF001
+    assert max(lengths) <= MAX_SENTENCE_TOKENS
+    assert all(s.endswith(",") for s in doc_sentences[:-1])
+
+
+def test_a_run_on_without_commas_is_cut_at_the_limit() -> None:
+    from cds_service.clinical.sentences import MAX_SENTENCE_TOKENS
+
+    text_reader.warm()
+    doc = text_reader._nlp("edema " * 1000)  # noqa: SLF001
+    assert max(len(s) for s in doc.sents) <= MAX_SENTENCE_TOKENS

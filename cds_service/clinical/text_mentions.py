@@ -1,0 +1,292 @@
+"""From a document the reading pipeline has processed to Mentions: each finding with its
+status, site, side, section and sign.
+
+Context decides a few concepts here, not in the vocabulary: edema and bright signal
+count as bone marrow edema only at a bone (and signal only with a fluid-sensitive
+sequence named); a low-signal band convex to the articular surface is a fracture line,
+not AVN; degenerative erosions are not infection; and a finding said to have moved from
+one joint to another is over at the first and present at the second.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+
+from cds_service.clinical import text_rules as tr
+from cds_service.clinical.anatomy import (
+    nearest_place, nearest_side, nearest_site, side_of_text, site_matches, sides_near)
+
+_SEQUENCE = re.compile(
+    r"\b(stir|t2\w*|fat[- ]?(sat\w*|suppress\w*)|fluid[- ]sensitive|water[- ]sensitive|"
+    r"pd\w*|proton density|tirm|dixon|inversion recovery|fs|fat[- ]sat)\b",
+    re.IGNORECASE,
+)
+_DIFFUSE = re.compile(
+    r"\b(diffuse\w*|extensive|ill[- ]defined|poorly[- ](defined|demarcated|marginated)|"
+    r"extend\w*|intertrochanteric|head (and|&|to|through) (the )?(femoral )?neck)\b",
+    re.IGNORECASE,
+)
+_FOCAL = re.compile(
+    r"\b(focal|well[- ]defined|well[- ]demarcated|sharply[- ]demarcated|geographic|localized|"
+    r"localised)\b",
+    re.IGNORECASE,
+)
+_FRACTURE_BAND = re.compile(r"\b(band|line|rim)s?\b", re.IGNORECASE)
+_CONVEX = re.compile(r"\b(convex|parallel)\b", re.IGNORECASE)
+_FRACTURE_NAMED = re.compile(r"\bfracture", re.IGNORECASE)
+_HIGH_BEFORE = re.compile(
+    r"\b(high|increased|bright|elevated|raised|abnormal|altered|hyperintense)\b[^.;,]{0,30}$",
+    re.IGNORECASE)
+_OUTLINE_AFTER = re.compile(r"^[\s-]*(inner\s+|outer\s+)?(rim|band|line|margin)", re.IGNORECASE)
+_BURSA = re.compile(r"\bbursa", re.IGNORECASE)
+# "Edema has migrated from the left hip to the right knee", "has resolved in the right
+# hip and is now present in the talus": over at the first site, present at the second.
+_MIGRATED = re.compile(
+    r"\b(migrat\w*|moved|shift\w*|spread|transferred|relocated|resolved|cleared)\b"
+    r"[^.;]{0,20}?\b(from|in|at)\b", re.IGNORECASE)
+_SECOND_SITE = re.compile(r"\b(to|now|and is|and now|but|with new|new)\b", re.IGNORECASE)
+# "Edema in the left hip but none in the right": the same finding denied on the other side
+_OTHER_SIDE = re.compile(
+    r"\b(?:none|no\s+(?:[\w-]+\s+){0,3}?|not\s+(?:seen\s+)?|normal\s+)(?:is\s+seen\s+|seen\s+)?"
+    r"(?:in|on|at|of)\s+the\s+(?:(?:\w+\s+){0,2}?)?(left|right|lt|rt|l|r)\b", re.IGNORECASE)
+_SIDE_WORD = {"left": "left", "lt": "left", "l": "left", "right": "right", "rt": "right",
+              "r": "right"}
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One concept found in text, with how the sentence qualifies it."""
+
+    concept: str
+    phrase: str  # the words matched
+    sentence: str  # the sentence it was read in (quoted on cards)
+    negated: bool = False
+    uncertain: bool = False
+    historical: bool = False
+    hypothetical: bool = False
+    resolved: bool = False
+    improving: bool = False
+    in_indication: bool = False  # in the clinical question: asked, not found
+    site: str | None = None  # nearest anatomical site in the sentence (anatomy.SITES)
+    side: str | None = None  # "left" | "right" | "bilateral"
+    diffuse: bool = False
+    focal: bool = False
+    section: str | None = None  # the report section it was read in (sections.toml)
+    sign: str = ""  # what the words describe ("double line sign"); the concept if none
+
+    @property
+    def affirmed(self) -> bool:
+        """Stated as present now."""
+        return not (self.negated or self.uncertain or self.historical or self.hypothetical
+                    or self.resolved or self.in_indication)
+
+    @property
+    def possible(self) -> bool:
+        """Raised as a possibility ("cannot exclude", "suspicious for"), not denied."""
+        return self.uncertain and not (self.negated or self.in_indication or self.resolved)
+
+    @property
+    def transient(self) -> bool:
+        """Described as resolved or resolving (evidence of a self-limiting episode)."""
+        return (self.resolved or self.improving) and not self.negated
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Everything the reader found in one text."""
+
+    mentions: tuple[Mention, ...] = ()
+    truncated: bool = False  # the text was longer than MAX_TEXT_CHARS; the rest unread
+
+    def of(self, *concepts: str) -> list[Mention]:
+        return [m for m in self.mentions if m.concept in concepts]
+
+
+def _categories(ent) -> set[str]:
+    return {modifier.category.upper() for modifier in ent._.modifiers}
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    """What every mention in one sentence shares (worked out once per sentence)."""
+
+    start_char: int
+    text: str
+    quoted: str
+    diffuse: bool
+    focal: bool
+
+
+@dataclass(frozen=True)
+class _Section:
+    category: str | None
+    site: str | None  # named in its heading ("RIGHT HIP:")
+    side: str | None
+    sequence: bool = False  # its heading names a fluid-sensitive sequence ("STIR:")
+
+
+def _sentences_of_ents(doc) -> list[_Sentence]:
+    """The sentence of each entity, in `doc.ents` order. One pass over `doc.sents`:
+    spaCy's `Span.sent` rescans the document for every entity."""
+    ents = doc.ents
+    if not ents:
+        return []
+    sents = list(doc.sents)
+    starts = [sent.start for sent in sents]
+    shared: dict[int, _Sentence] = {}
+    found = []
+    for ent in ents:
+        i = bisect.bisect_right(starts, ent.start) - 1
+        if i not in shared:
+            sent = sents[i]
+            text = sent.text
+            shared[i] = _Sentence(sent.start_char, text, " ".join(text.split())[:300],
+                                  bool(_DIFFUSE.search(text)), bool(_FOCAL.search(text)))
+        found.append(shared[i])
+    return found
+
+
+def _sections_of_ents(doc) -> list[_Section]:
+    sections = doc._.sections
+    if not doc.ents:
+        return []
+    starts = [s.title_start for s in sections]
+    made: dict[int, _Section] = {}
+    out = []
+    for ent in doc.ents:
+        i = bisect.bisect_right(starts, ent.start) - 1
+        if i not in made:
+            if i < 0:
+                made[i] = _Section(None, None, None)
+            else:
+                section = sections[i]
+                title = doc[section.title_start:section.title_end].text
+                made[i] = _Section(section.category, nearest_site(title) if title else None,
+                                   side_of_text(title) if title else None,
+                                   bool(_SEQUENCE.search(title)))
+        out.append(made[i])
+    return out
+
+
+def doc_mentions(doc, section_status: Mapping[str, str]) -> Iterator[Mention]:
+    """Every mention in `doc`; `section_status` maps a section category to the status
+    its findings take ("indication" -> "question"). A mention whose sentence names no
+    site or side takes those last named before it in the text (else the first after):
+    in "MRI LEFT HIP ... No effusion." the effusion is of the left hip."""
+    text = doc.text
+    places = sorted(site_matches(text))
+    for ent, sent, section in zip(doc.ents, _sentences_of_ents(doc), _sections_of_ents(doc)):
+        offset = ent.start_char - sent.start_char
+        end = offset + len(ent.text)
+        concept = ent.label_
+        rule = ent._.target_rule
+        sign = (rule.metadata or {}).get("sign", concept) if rule is not None else concept
+        cats = _categories(ent)
+        concept, sign = _in_context(concept, sign, ent.text, sent.text, offset, end, section,
+                                    cats)
+        if concept is None:
+            continue
+        status = section_status.get(section.category or "")
+        historical = "HISTORICAL" in cats or status == "historical"
+        site = nearest_site(sent.text, offset, end) or section.site
+        side = nearest_side(sent.text, offset, end) or section.side
+        if site is None or side is None:
+            site_before, side_before = _carried(text, places, ent.start_char)
+            site, side = site or site_before, side or side_before
+        mention = Mention(
+            concept=concept,
+            phrase=ent.text,
+            sentence=sent.quoted,
+            negated="NEGATED_EXISTENCE" in cats,
+            uncertain="POSSIBLE_EXISTENCE" in cats or status == "possible",
+            historical=historical,
+            hypothetical="HYPOTHETICAL" in cats,
+            resolved=tr.RESOLVED in cats,
+            improving=tr.IMPROVING in cats,
+            in_indication=status == "question" and not historical,
+            site=site,
+            side=side,
+            diffuse=sent.diffuse,
+            focal=sent.focal,
+            section=section.category,
+            sign=sign,
+        )
+        for one in _migration(mention, sent.text, end):
+            yield one
+            yield from _other_side(one, sent.text, end)
+
+
+def _in_context(concept: str, sign: str, words: str, sentence: str, offset: int, end: int,
+                section: _Section, cats: set[str]) -> tuple[str | None, str]:
+    """The concept words stand for in their sentence, or None when they stand for none."""
+    if concept == tr.IGNORE:
+        return None, sign
+    if concept in tr.IN_CONTEXT:
+        site, soft = nearest_place(sentence, offset, end)
+        if soft:
+            return None, sign  # edema or bright signal of soft tissue or fluid
+        if concept == tr.SIGNAL:
+            if site is None or not (_SEQUENCE.search(sentence) or section.sequence):
+                return None, sign  # bright signal with no bone or no sequence named
+            if words.lower().startswith("signal") and not _HIGH_BEFORE.search(
+                    sentence[max(0, offset - 40):offset]):
+                return None, sign  # "signal" with no "high"/"increased" before it
+            if _OUTLINE_AFTER.match(sentence[end:end + 20]):
+                return None, sign  # "high signal inner rim": the double line, not edema
+        return tr.BME, "bone marrow edema"
+    if concept == tr.AVN and _FRACTURE_BAND.search(words):
+        if _CONVEX.search(sentence):
+            return tr.SUBCHONDRAL_FRACTURE, "subchondral fracture line"
+        if _FRACTURE_NAMED.search(sentence):
+            return None, sign  # the band is the fracture the sentence names
+    if concept == tr.INFECTION and tr.DEGENERATIVE in cats and sign == "erosion":
+        return None, sign  # degenerative or inflammatory erosions are not infection
+    if concept == tr.INFECTION and sign == "abscess or collection" and _BURSA.search(sentence):
+        return None, sign  # fluid in a bursa is bursitis
+    return concept, sign
+
+
+def _carried(text: str, places: list[tuple[int, int, str]], at: int
+             ) -> tuple[str | None, str | None]:
+    """The site named last before `at` (else first after) and its side."""
+    i = bisect.bisect_left(places, (at,)) - 1
+    chosen = places[i] if i >= 0 else (places[0] if places else None)
+    if chosen is None:
+        return None, None
+    return chosen[2], sides_near(text, chosen[0], chosen[1])
+
+
+def _other_side(mention: Mention, sentence: str, end: int) -> Iterator[Mention]:
+    """"Edema in the left hip but none in the right": denied on the other side too."""
+    if not mention.affirmed or mention.side not in ("left", "right"):
+        return
+    m = _OTHER_SIDE.search(sentence, end)
+    if m is None:
+        return
+    side = _SIDE_WORD[m.group(1).lower()]
+    if side != mention.side:
+        yield replace(mention, side=side, negated=True)
+
+
+def _migration(mention: Mention, sentence: str, end: int) -> Iterator[Mention]:
+    """"Edema has migrated from the left hip to the right knee": the episode at the first
+    site is over (resolved there) and present at the second."""
+    moved = _MIGRATED.search(sentence, end)
+    if mention.concept not in (tr.BME, tr.TOH) or moved is None or mention.negated:
+        yield mention
+        return
+    places = sorted(p for p in site_matches(sentence) if p[0] >= moved.end() - 4)
+    second = _SECOND_SITE.search(sentence, places[0][1]) if places else None
+    before = [p for p in places if second is None or p[0] < second.start()]
+    after = [p for p in places if second is not None and p[0] > second.start()]
+    if not before or not after:
+        yield mention
+        return
+    (a_start, a_end, a_site), (b_start, b_end, b_site) = before[0], after[0]
+    yield replace(mention, site=a_site, side=sides_near(sentence, a_start, a_end),
+                  resolved=True)
+    yield replace(mention, site=b_site, side=sides_near(sentence, b_start, b_end),
+                  resolved=False)
