@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from cds_service.app import create_app
 from cds_service.config import Settings
 from tests.card_checks import check_cards_response
+from tests.clock import fixed_clock
 
 
 class CardCheckingClient(FlaskClient):
@@ -47,7 +48,7 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def app(settings: Settings):  # type: ignore[no-untyped-def]
-    application = create_app(settings)
+    application = create_app(settings, clock=fixed_clock)
     application.test_client_class = CardCheckingClient
     return application
 

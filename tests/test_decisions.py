@@ -14,6 +14,7 @@ from cds_service.services.decisions import DecisionCache
 from cds_service.services.logic import Invocation, IssuedCard
 from cds_service.store.models import IssuedCardRow
 from cds_service.wire.cards import Card, Source, Suggestion
+from tests.clock import TODAY
 
 NOW = datetime(2026, 3, 1, 9, 30, 5, tzinfo=UTC)
 SELECT = "/cds-services/toh-core-decompression-select"
@@ -78,8 +79,7 @@ def test_bounded() -> None:
 
 
 def test_repeated_order_select_answers_new_recorded_cards(client, app) -> None:  # type: ignore[no-untyped-def]
-    body = fixture_data.fixture_request("seed1-tmo-hip", "order-select",
-                                        today=datetime.now(UTC).date())
+    body = fixture_data.fixture_request("seed1-tmo-hip", "order-select", today=TODAY)
     answers = []
     for n in range(3):
         body["hookInstance"] = f"d3f1c0de-0000-4000-8000-00000000000{n}"

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import io
 import uuid
 
 import pytest
 
 from cds_service import fixture_data
-
-TODAY = datetime.now(UTC).date()  # the app's clock is real: fixtures are rebased to it
 from cds_service.report import print_feedback_report
+from tests.clock import TODAY  # the app's clock in tests: fixtures are rebased to it
 
 SIGN = "/cds-services/toh-core-decompression-sign"
 

@@ -3,16 +3,13 @@ topic, indicator, key phrases of the detail, and the evidence ids it cites."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cds_service import fixture_data
-
-TODAY = datetime.now(UTC).date()  # the app's clock is real: fixtures are rebased to it
 from cds_service.store.models import IssuedCardRow
+from tests.clock import TODAY  # the app's clock in tests: fixtures are rebased to it
 
 SERVICES = {
     "order-select": "toh-core-decompression-select",

@@ -3,13 +3,10 @@ fhirServer; when that is impossible the answer is 412 naming the keys."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from cds_service import fixture_data
-
-TODAY = datetime.now(UTC).date()  # the app's clock is real: fixtures are rebased to it
+from tests.clock import TODAY  # the app's clock in tests: fixtures are rebased to it
 
 SIGN = "/cds-services/toh-core-decompression-sign"
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime
 
 import pytest
+from fhirpathpy.engine.invocations import constants as fhirpath_clock
 
 from cds_service.errors import BadRequest
 from cds_service.prefetch.resolve import check_prefetch_shape, keys_to_fetch
@@ -41,8 +42,17 @@ def test_render(template: str, expected: str) -> None:
     assert render(template, CONTEXT) == expected
 
 
-def test_render_today_arithmetic() -> None:
-    expected = (date.today() - timedelta(days=90)).isoformat()
+class _FrozenDatetime(datetime):
+    """fhirpathpy's today() reads datetime.now(); this one is always 2026-03-01 23:59:59."""
+
+    @classmethod
+    def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+        return cls(2026, 3, 1, 23, 59, 59, tzinfo=tz)
+
+
+def test_render_today_arithmetic(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(fhirpath_clock, "datetime", _FrozenDatetime)
+    expected = "2025-12-01"  # 90 days before 2026-03-01
     assert render("Observation?date=ge{{today() - 90 days}}", CONTEXT) == f"Observation?date=ge{expected}"
 
 

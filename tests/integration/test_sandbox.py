@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from datetime import UTC, datetime
-
 import pytest
 import requests
 
@@ -20,6 +18,7 @@ from cds_service import fixture_data
 from cds_service.app import create_app
 from cds_service.fhir.loader import load_bundles
 from cds_service.invoke import request_from_server
+from tests.clock import TODAY, fixed_clock
 from tests.conftest import CardCheckingClient, make_settings
 from tests.test_hooks_fixtures import MANIFEST, SERVICES, assert_matches_expectation
 
@@ -35,10 +34,9 @@ CASES = [(name, hook) for name in MANIFEST for hook in SERVICES]
 
 @pytest.fixture(scope="module")
 def sandbox():  # type: ignore[no-untyped-def]
-    today = datetime.now(UTC).date()
-    bundles = [
+    bundles = [  # index dates moved to the tests' clock's today, which the app reads
         fixture_data.with_run_suffix(
-            fixture_data.rebase_dates(fixture_data.load_bundle(name), case.index_date, today), RUN)
+            fixture_data.rebase_dates(fixture_data.load_bundle(name), case.index_date, TODAY), RUN)
         for name, case in MANIFEST.items()
     ]
     load_bundles(BASE, bundles, TOKEN)
@@ -52,7 +50,7 @@ def sandbox():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def service(tmp_path, sandbox):  # type: ignore[no-untyped-def]
     app = create_app(make_settings(tmp_path, fhir={"allowed_servers": [BASE], "budget_seconds": 30,
-                                                    "read_timeout": 20}))
+                                                    "read_timeout": 20}), clock=fixed_clock)
     app.test_client_class = CardCheckingClient
     with app.test_client() as client:
         yield client

@@ -6,7 +6,7 @@ and the cards the manifest expects."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
@@ -15,6 +15,7 @@ from cds_service import fixture_data
 from cds_service.app import create_app
 from cds_service.fhir.loader import load_bundles
 from cds_service.invoke import request_from_server
+from tests.clock import FIXED_NOW, TODAY, fixed_clock
 from tests.conftest import CardCheckingClient, make_settings
 from tests.test_hooks_fixtures import MANIFEST, SERVICES, assert_matches_expectation
 
@@ -24,10 +25,10 @@ CASES = [(name, hook) for name in MANIFEST for hook in SERVICES]
 
 @pytest.fixture(scope="module")
 def loaded(fhir_server):  # type: ignore[no-untyped-def]
-    """Every fixture patient on the server, dates moved so that each index date is today."""
-    today = datetime.now(UTC).date()
+    """Every fixture patient on the server, dates moved so that each index date is the
+    tests' clock's today (the app below reads that clock)."""
     bundles = [
-        fixture_data.rebase_dates(fixture_data.load_bundle(name), case.index_date, today)
+        fixture_data.rebase_dates(fixture_data.load_bundle(name), case.index_date, TODAY)
         for name, case in MANIFEST.items()
     ]
     ids = load_bundles(fhir_server.base_url, bundles, fhir_server.token)
@@ -37,7 +38,8 @@ def loaded(fhir_server):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def service(tmp_path, loaded):  # type: ignore[no-untyped-def]
-    app = create_app(make_settings(tmp_path, fhir={"allowed_servers": [loaded.base_url]}))
+    app = create_app(make_settings(tmp_path, fhir={"allowed_servers": [loaded.base_url]}),
+                     clock=fixed_clock)
     app.test_client_class = CardCheckingClient
     with app.test_client() as client:
         yield client
@@ -71,7 +73,7 @@ def test_paging_across_several_pages(tmp_path, loaded) -> None:  # type: ignore[
     """45 older CRPs push the newest off the first page (server pages hold 20)."""
     name = "crp-mgdl"
     patient = MANIFEST[name].patient_id
-    now = datetime.now(UTC)
+    now = FIXED_NOW
     entries = []
     for i in range(45):
         entries.append({
@@ -89,7 +91,8 @@ def test_paging_across_several_pages(tmp_path, loaded) -> None:  # type: ignore[
                           headers=loaded.headers, timeout=10).json()
     assert search["total"] >= 46 and any(link["relation"] == "next" for link in search["link"])
     # pages of 10 (the default page_size of 200 would take them in one page)
-    app = create_app(make_settings(tmp_path, fhir={"allowed_servers": [loaded.base_url], "page_size": 10}))
+    app = create_app(make_settings(tmp_path, fhir={"allowed_servers": [loaded.base_url],
+                                                   "page_size": 10}), clock=fixed_clock)
     response = app.test_client().post(f"/cds-services/{SERVICES['order-sign']}",
                                       json=server_request(loaded, name, "order-sign", False))
     assert response.status_code == 200

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -43,7 +44,9 @@ def post(service: LiveService, token: str | None, path: str = SIGN, body: dict |
     headers = {"X-Request-Id": request_id or uuid.uuid4().hex}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    body = body if body is not None else fixture_request("crp-mgdl", "order-sign")
+    # the live service reads the wall clock: dates moved to its today, at call time
+    today = datetime.now(UTC).date()
+    body = body if body is not None else fixture_request("crp-mgdl", "order-sign", today)
     return requests.post(service.url(path), json=body, headers=headers, timeout=30)
 
 

@@ -29,7 +29,8 @@ EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 def issue_cards(service: LiveService, n: int) -> list[str]:
     uuids = []
     for _ in range(n):
-        body = fixture_request("crp-mgdl", "order-sign")
+        # the live service reads the wall clock: dates moved to its today, at call time
+        body = fixture_request("crp-mgdl", "order-sign", datetime.now(UTC).date())
         response = requests.post(service.url(SIGN), json=body, timeout=30)
         assert response.status_code == 200, response.text[:300]
         cards = response.json()["cards"]

@@ -33,9 +33,11 @@ class Signer:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
-    def token(self, claims: dict | None = None, headers: dict | None = None, drop=()) -> str:
-        """A signed token with valid defaults; ``claims``/``headers`` override, ``drop`` removes."""
-        now = int(time.time())
+    def token(self, claims: dict | None = None, headers: dict | None = None, drop=(),
+              now: float | None = None) -> str:
+        """A signed token with valid defaults, issued at ``now`` (the wall clock when None);
+        ``claims``/``headers`` override, ``drop`` removes."""
+        now = int(time.time() if now is None else now)
         body = {"iss": ISS, "aud": AUD, "iat": now, "exp": now + 300, "jti": uuid.uuid4().hex,
                 "sub": "client-1"}
         body.update(claims or {})
