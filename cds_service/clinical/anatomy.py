@@ -13,20 +13,23 @@ from functools import lru_cache
 # Site words, most specific first; each maps to its joint.
 _SITE_PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("femoral head", "hip", r"femoral\s+heads?|head\s+of\s+(the\s+)?(left\s+|right\s+)?femur|"
-                            r"(?-i:FHs?)"),
+                            r"(?-i:FHs?)|onfh"),
     ("femoral neck", "hip", r"femoral\s+necks?|neck\s+of\s+(the\s+)?(left\s+|right\s+)?femur|"
                             r"(?-i:FNs?)"),
-    ("proximal femur", "hip", r"proximal\s+femur|intertrochanteric|trochanter\w*"),
+    ("proximal femur", "hip", r"proximal\s+((left|right)\s+)?femur|intertrochanteric|trochanter\w*|"
+                              r"proximal\s+femora|subtrochanteric"),
     ("acetabulum", "hip", r"acetabul\w*"),
     ("hip", "hip", r"hips?"),
     ("pelvis", "pelvis", r"pelvis|pelvic|ilium|iliac\s+(bone|wing)s?|ischium|ischial|pubic|"
-                         r"pubis|sacrum|sacral|sacroiliac"),
+                         r"pubis|sacrum|sacral|sacroiliac|sacroiliitis|iliacus|iliac"),
     ("knee", "knee", r"knees?|(medial\s+|lateral\s+)?(femoral\s+)?condyles?|tibial\s+plateaus?|"
-                     r"patella\w*|distal\s+femur|proximal\s+tibia"),
+                     r"patella\w*|prepatellar|infrapatellar|distal\s+femor\w*|distal\s+femur|"
+                     r"proximal\s+tibi\w*"),
     ("talus", "ankle", r"talus|talar|tali"),
     ("ankle", "ankle", r"ankles?|tibiotalar|malleol\w*|(tibial\s+)?plafond|distal\s+tibi\w*|"
                        r"distal\s+fibula\w*"),
-    ("foot", "foot", r"foot|feet|calcane\w*|navicular|cuboid|cuneiform\w*|metatars\w*"),
+    ("foot", "foot", r"foot|feet|calcane\w*|navicular|cuboid|cuneiform\w*|metatars\w*|toes?|"
+                     r"hallux|phalan\w*|plantar|mtp"),
 )
 _SITE_RE = [(name, joint, re.compile(rf"\b({pat})\b", re.IGNORECASE))
             for name, joint, pat in _SITE_PATTERNS]
@@ -35,13 +38,23 @@ HEAD_NECK = {"femoral head", "femoral neck", "proximal femur", "hip"}
 
 _SIDE_RE = re.compile(
     r"\b(left|right|bilateral|bilaterally|lt|rt|"
-    r"both(?=\s+(?:the\s+)?(?:hips|femoral|sides|knees|ankles|feet|tali|proximal|joints))|"
-    r"(?-i:[RL])(?=\.?\s+(?i:hip|femoral|knee|ankle|foot|talus|acetabul|femur|proximal|FH|FN)))\b",
+    r"both(?=\s+(?:the\s+)?(?:hips|femoral|sides|knees|ankles|feet|tali|proximal|distal|"
+    r"joints|medial|lateral|iliac|sacroiliac))|"
+    r"(?:n?either)(?=\s+(?:hip|femoral|side|knee|ankle|foot|talus|joint))|"
+    r"(?-i:[LR]\s*[>=<]\s*[LR])|(?<=the\s)(?-i:[LR])(?=\s*[.,;)]|\s*$)|"
+    r"(?-i:[RL])(?=\.?\s+(?i:hip|femoral|knee|ankle|foot|talus|acetabul|femur|proximal|FH|FN|\d(?:st|nd|rd|th))))\b",
     re.IGNORECASE,
 )
 _SIDE_WORD = {"left": "left", "lt": "left", "right": "right", "rt": "right",
               "bilateral": "bilateral", "bilaterally": "bilateral", "both": "bilateral",
-              "l": "left", "r": "right"}
+              "l": "left", "r": "right", "either": "bilateral", "neither": "bilateral"}
+
+
+def _side_word(word: str) -> str:
+    """"L>R" (both sides, one more than the other) is bilateral."""
+    return "bilateral" if any(c in word for c in "><=") else _SIDE_WORD[word.lower()]
+
+
 # Plural joints name both sides ("Hips: no effusion", "the femoral heads are spherical").
 _PLURAL_RE = re.compile(r"\b(hips|femoral\s+heads|femoral\s+necks|knees|femora|FHs)\b",
                         re.IGNORECASE)
@@ -49,7 +62,8 @@ _PLURAL_RE = re.compile(r"\b(hips|femoral\s+heads|femoral\s+necks|knees|femora|F
 _SOFT_RE = re.compile(
     r"\b(bursa[el]?|bursitis|tendons?|tendin\w*|tendon\w*|muscles?|muscular|musculature|"
     r"gluteus|gluteal|gluteals|iliopsoas|psoas|adductors?|abductors?|obturator|piriformis|"
-    r"quadratus|hamstrings?|quadriceps|soft[- ]tissues?|subcutaneous|subcutis|skin|fascia\w*|"
+    r"quadratus|hamstrings?|quadriceps|vastus|rectus|sartorius|tensor|gracilis|soleus|"
+    r"gastrocnemi\w*|thigh|calf|buttock|groin|soft[- ]tissues?|subcutaneous|subcutis|skin|fascia\w*|"
     r"fat\s+pad|fluid|effusions?|labr(um|al)|capsul\w*|synovi\w*|ligament\w*|cartilage|"
     r"chondral|periarticular|pericapsular|peritrochanteric|intramuscular|myositis|"
     r"enthes\w*|cyst|paralabral)\b",
@@ -77,7 +91,7 @@ def _nearest(matches: Iterable[tuple[int, int, str]], offset: int) -> str | None
 
 
 _FOLLOWS = re.compile(
-    r"^[^.;]{0,60}?\b(in|of|involving|within|throughout|at|affecting|to)\b[^.;]{0,25}$",
+    r"^[^.;]{0,60}?\b(in|of|involving|within|throughout|at|affecting|to|along)\b[^.;]{0,25}$",
     re.IGNORECASE,
 )
 
@@ -107,12 +121,34 @@ def _site_matches(text: str) -> tuple[tuple[int, int, str], ...]:
     return tuple(found)
 
 
+_LIST_GAP = re.compile(
+    r"^\s*(,|and|&|,\s*and|as well as)\s+(the\s+)?((left|right|lt|rt|both)\s+)?$", re.IGNORECASE)
+
+
+def listed_sites(text: str, end: int) -> list[tuple[int, int, str]]:
+    """The sites a finding at text[..end] is said to be in, when they come as a list
+    after it: "oedema of the left femoral head, right distal femur and right talus"."""
+    found = sorted(_site_matches(text))
+    after = [f for f in found if f[0] >= end and _FOLLOWS.match(text[end:f[0]])]
+    if not after:
+        return []
+    listed = [min(after)]
+    for site in found:
+        if site[0] > listed[-1][0] and _LIST_GAP.match(text[listed[-1][1]:site[0]]):
+            listed.append(site)
+    return listed
+
+
 def site_matches(text: str) -> tuple[tuple[int, int, str], ...]:
     """(start, end, site) of every site word in a text, in no particular order."""
     return _site_matches(text)
 
 
 _JOINT_GAP = re.compile(r"\s+(joint\s+)?")
+_ADJACENT = re.compile(r"^[\s-]*([a-z0-9]+[\s-]+){0,3}$", re.IGNORECASE)  # <= 3 words between
+_RELATIVE = re.compile(r"\b(anterior|posterior|adjacent|lateral|medial|superior|inferior|deep|"
+                       r"superficial|close|next|proximal|distal)\s+to\b", re.IGNORECASE)
+_SIDE_AFTER = re.compile(r"^\s*(?:in|of|on|at|involving)\s+the\s+(left|right)\b", re.IGNORECASE)
 
 
 def nearest_place(text: str, offset: int, end: int) -> tuple[str | None, bool]:
@@ -126,15 +162,21 @@ def nearest_place(text: str, offset: int, end: int) -> tuple[str | None, bool]:
     places = [(a, b, name, _qualifies_soft(text, b, soft_starts))
               for a, b, name in _site_matches(text)]
     places += soft
-    after = [p for p in places if p[0] >= end and _FOLLOWS.match(text[end:p[0]])]
+    after = [p for p in places if p[0] >= end and _FOLLOWS.match(text[end:p[0]])
+             and not _RELATIVE.search(text[end:p[0]])]
     if after:
         chosen = min(after)
-    elif places:
-        chosen = min(places, key=lambda p: 0 if p[0] <= offset < p[1] else min(
-            abs(p[0] - offset), abs(p[1] - offset), abs(p[0] - end), abs(p[1] - end)))
-    else:
-        return None, False
-    return chosen[2], chosen[3]
+        return chosen[2], chosen[3]
+    # a soft tissue named just before it qualifies it ("soft tissue oedema",
+    # "effusion with high signal")
+    if any(b <= offset and _ADJACENT.match(text[b:offset]) for _, b, _, _ in soft):
+        return None, True
+    bones = [p for p in places if not p[3]]  # elsewhere, only a bone is its place
+    if not bones:
+        return None, bool(soft)
+    chosen = min(bones, key=lambda p: 0 if p[0] <= offset < p[1] else min(
+        abs(p[0] - offset), abs(p[1] - offset), abs(p[0] - end), abs(p[1] - end)))
+    return chosen[2], False
 
 
 def _qualifies_soft(text: str, end: int, soft_starts: set[int]) -> bool:
@@ -144,7 +186,7 @@ def _qualifies_soft(text: str, end: int, soft_starts: set[int]) -> bool:
 
 
 def _sides(text: str) -> list[tuple[int, int, str]]:
-    found = [(m.start(), m.end(), _SIDE_WORD[m.group(1).lower()])
+    found = [(m.start(), m.end(), _side_word(m.group(1)))
              for m in _SIDE_RE.finditer(text)]
     return found + [(m.start(), m.end(), "bilateral") for m in _PLURAL_RE.finditer(text)]
 
@@ -164,6 +206,9 @@ def nearest_side(text: str, offset: int = 0, end: int | None = None) -> str | No
     leads to after it ("edema of the left femoral head"), else the side word closest to
     it ("both hips" -> bilateral), or None."""
     if end is not None:
+        named = _SIDE_AFTER.match(text[end:end + 30])
+        if named:
+            return named.group(1).lower()
         after = [f for f in _site_matches(text) if f[0] >= end and _FOLLOWS.match(text[end:f[0]])]
         if after:
             first = min(after)
@@ -180,7 +225,7 @@ def sites_in(text: str) -> set[str]:
 
 def side_of_text(text: str | None) -> str | None:
     """A single laterality for a short label ("MR hip left"); both sides -> bilateral."""
-    sides = {_SIDE_WORD[m.group(1).lower()] for m in _SIDE_RE.finditer(text or "")}
+    sides = {_side_word(m.group(1)) for m in _SIDE_RE.finditer(text or "")}
     if "bilateral" in sides or {"left", "right"} <= sides:
         return "bilateral"
     return next(iter(sides), None)

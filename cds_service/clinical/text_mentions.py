@@ -13,11 +13,13 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical.anatomy import (
     nearest_place, nearest_side, nearest_site, side_of_text, site_matches, sides_near)
+from cds_service.clinical.mention import Mention
+from cds_service.clinical.text_places import at_each_place
 
 _SEQUENCE = re.compile(
     r"\b(stir|t2\w*|fat[- ]?(sat\w*|suppress\w*)|fluid[- ]sensitive|water[- ]sensitive|"
@@ -36,62 +38,15 @@ _FOCAL = re.compile(
 )
 _FRACTURE_BAND = re.compile(r"\b(band|line|rim)s?\b", re.IGNORECASE)
 _CONVEX = re.compile(r"\b(convex|parallel)\b", re.IGNORECASE)
+_THIN_BEFORE = re.compile(r"\bthin\b", re.IGNORECASE)
 _FRACTURE_NAMED = re.compile(r"\bfracture", re.IGNORECASE)
 _HIGH_BEFORE = re.compile(
     r"\b(high|increased|bright|elevated|raised|abnormal|altered|hyperintense)\b[^.;,]{0,30}$",
     re.IGNORECASE)
 _OUTLINE_AFTER = re.compile(r"^[\s-]*(inner\s+|outer\s+)?(rim|band|line|margin)", re.IGNORECASE)
 _BURSA = re.compile(r"\bbursa", re.IGNORECASE)
-# "Edema has migrated from the left hip to the right knee", "has resolved in the right
-# hip and is now present in the talus": over at the first site, present at the second.
-_MIGRATED = re.compile(
-    r"\b(migrat\w*|moved|shift\w*|spread|transferred|relocated|resolved|cleared)\b"
-    r"[^.;]{0,20}?\b(from|in|at)\b", re.IGNORECASE)
-_SECOND_SITE = re.compile(r"\b(to|now|and is|and now|but|with new|new)\b", re.IGNORECASE)
-# "Edema in the left hip but none in the right": the same finding denied on the other side
-_OTHER_SIDE = re.compile(
-    r"\b(?:none|no\s+(?:[\w-]+\s+){0,3}?|not\s+(?:seen\s+)?|normal\s+)(?:is\s+seen\s+|seen\s+)?"
-    r"(?:in|on|at|of)\s+the\s+(?:(?:\w+\s+){0,2}?)?(left|right|lt|rt|l|r)\b", re.IGNORECASE)
-_SIDE_WORD = {"left": "left", "lt": "left", "l": "left", "right": "right", "rt": "right",
-              "r": "right"}
-
-
-@dataclass(frozen=True)
-class Mention:
-    """One concept found in text, with how the sentence qualifies it."""
-
-    concept: str
-    phrase: str  # the words matched
-    sentence: str  # the sentence it was read in (quoted on cards)
-    negated: bool = False
-    uncertain: bool = False
-    historical: bool = False
-    hypothetical: bool = False
-    resolved: bool = False
-    improving: bool = False
-    in_indication: bool = False  # in the clinical question: asked, not found
-    site: str | None = None  # nearest anatomical site in the sentence (anatomy.SITES)
-    side: str | None = None  # "left" | "right" | "bilateral"
-    diffuse: bool = False
-    focal: bool = False
-    section: str | None = None  # the report section it was read in (sections.toml)
-    sign: str = ""  # what the words describe ("double line sign"); the concept if none
-
-    @property
-    def affirmed(self) -> bool:
-        """Stated as present now."""
-        return not (self.negated or self.uncertain or self.historical or self.hypothetical
-                    or self.resolved or self.in_indication)
-
-    @property
-    def possible(self) -> bool:
-        """Raised as a possibility ("cannot exclude", "suspicious for"), not denied."""
-        return self.uncertain and not (self.negated or self.in_indication or self.resolved)
-
-    @property
-    def transient(self) -> bool:
-        """Described as resolved or resolving (evidence of a self-limiting episode)."""
-        return (self.resolved or self.improving) and not self.negated
+_MARROW = re.compile(r"\b(bone|marrow|osseous)\b", re.IGNORECASE)
+_LESION = re.compile(r"\b(geographic|demarcated|double[- ]line|inner rim)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -214,9 +169,7 @@ def doc_mentions(doc, section_status: Mapping[str, str]) -> Iterator[Mention]:
             section=section.category,
             sign=sign,
         )
-        for one in _migration(mention, sent.text, end):
-            yield one
-            yield from _other_side(one, sent.text, end)
+        yield from at_each_place(mention, sent.text, end)
 
 
 def _in_context(concept: str, sign: str, words: str, sentence: str, offset: int, end: int,
@@ -229,15 +182,19 @@ def _in_context(concept: str, sign: str, words: str, sentence: str, offset: int,
         if soft:
             return None, sign  # edema or bright signal of soft tissue or fluid
         if concept == tr.SIGNAL:
+            if site is None and _MARROW.search(sentence):
+                site = "bone marrow"
             if site is None or not (_SEQUENCE.search(sentence) or section.sequence):
                 return None, sign  # bright signal with no bone or no sequence named
             if words.lower().startswith("signal") and not _HIGH_BEFORE.search(
                     sentence[max(0, offset - 40):offset]):
                 return None, sign  # "signal" with no "high"/"increased" before it
-            if _OUTLINE_AFTER.match(sentence[end:end + 20]):
-                return None, sign  # "high signal inner rim": the double line, not edema
+            if _OUTLINE_AFTER.match(sentence[end:end + 20]) or _LESION.search(sentence):
+                return None, sign  # signal of a rim or a demarcated lesion: AVN, not edema
         return tr.BME, "bone marrow edema"
     if concept == tr.AVN and _FRACTURE_BAND.search(words):
+        if _THIN_BEFORE.search(sentence[max(0, offset - 30):offset]):
+            return tr.THIN_LINE, "thin subchondral line"
         if _CONVEX.search(sentence):
             return tr.SUBCHONDRAL_FRACTURE, "subchondral fracture line"
         if _FRACTURE_NAMED.search(sentence):
@@ -257,36 +214,3 @@ def _carried(text: str, places: list[tuple[int, int, str]], at: int
     if chosen is None:
         return None, None
     return chosen[2], sides_near(text, chosen[0], chosen[1])
-
-
-def _other_side(mention: Mention, sentence: str, end: int) -> Iterator[Mention]:
-    """"Edema in the left hip but none in the right": denied on the other side too."""
-    if not mention.affirmed or mention.side not in ("left", "right"):
-        return
-    m = _OTHER_SIDE.search(sentence, end)
-    if m is None:
-        return
-    side = _SIDE_WORD[m.group(1).lower()]
-    if side != mention.side:
-        yield replace(mention, side=side, negated=True)
-
-
-def _migration(mention: Mention, sentence: str, end: int) -> Iterator[Mention]:
-    """"Edema has migrated from the left hip to the right knee": the episode at the first
-    site is over (resolved there) and present at the second."""
-    moved = _MIGRATED.search(sentence, end)
-    if mention.concept not in (tr.BME, tr.TOH) or moved is None or mention.negated:
-        yield mention
-        return
-    places = sorted(p for p in site_matches(sentence) if p[0] >= moved.end() - 4)
-    second = _SECOND_SITE.search(sentence, places[0][1]) if places else None
-    before = [p for p in places if second is None or p[0] < second.start()]
-    after = [p for p in places if second is not None and p[0] > second.start()]
-    if not before or not after:
-        yield mention
-        return
-    (a_start, a_end, a_site), (b_start, b_end, b_site) = before[0], after[0]
-    yield replace(mention, site=a_site, side=sides_near(sentence, a_start, a_end),
-                  resolved=True)
-    yield replace(mention, site=b_site, side=sides_near(sentence, b_start, b_end),
-                  resolved=False)
