@@ -1,4 +1,4 @@
-"""`cds-service` command line: serve, invoke, feedback-report, fixtures load."""
+"""`cds-service` command line: serve, invoke, feedback-report, fixtures load, read."""
 
 from __future__ import annotations
 
@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--token", help="bearer token (or CDS_FHIR_TOKEN)")
     load.add_argument("paths", nargs="*", help="bundle files (default: every fixture patient)")
     load.set_defaults(func=cmd_fixtures_load)
+
+    from cds_service.read_cli import add_read_command
+
+    add_read_command(commands)
     return parser
 
 
@@ -92,5 +96,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # python -m cds_service.cli
     raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""Hostile text: the reader's work stays bounded (sizes, not times: tests do not time)."""
+
+from __future__ import annotations
+
+from cds_service.clinical import text_reader
+from cds_service.clinical.sentences import MAX_SENTENCE_TOKENS
+
+
+def test_an_80000_character_run_on_sentence_is_read_in_bounded_sentences() -> None:
+    text = "CONCLUSION: " + "diffuse bone marrow edema and no avascular necrosis " * 1600
+    assert len(text) > 80_000
+    text_reader.warm()
+    doc = text_reader._nlp(text[:text_reader.MAX_TEXT_CHARS])  # noqa: SLF001
+    assert max(len(s) for s in doc.sents) <= MAX_SENTENCE_TOKENS
+    reading = text_reader.read(text)
+    assert reading.of("BME") and reading.of("AVN")
+
+
+def test_repeated_headings_are_read_linearly_as_sections() -> None:
+    text = "History: " * 4000 + "\nFINDINGS: Diffuse bone marrow edema of the left femoral head."
+    found = text_reader.read(text).of("BME")
+    assert [(m.section, m.in_indication) for m in found] == [("findings", False)]
+
+
+def test_text_past_the_cap_is_cut_and_says_so() -> None:
+    text = "Diffuse bone marrow edema of the left femoral head. " * 3000
+    assert len(text) > text_reader.MAX_TEXT_CHARS
+    reading = text_reader.read(text)
+    assert reading.truncated and reading.of("BME")
+    assert not text_reader.read("Diffuse bone marrow edema.").truncated
+
+
+def test_text_over_spacys_own_limit_is_read_up_to_the_cap() -> None:
+    reading = text_reader.read("x" * 1_100_000)
+    assert reading.truncated and reading.mentions == ()
