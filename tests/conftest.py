@@ -1,5 +1,6 @@
 """App, client and settings fixtures. Every hook response produced through `client`
-is checked against every card constraint (tests/card_checks.py)."""
+is checked against every card constraint (tests/card_checks.py). Before any test runs,
+the real services the collected tests need must answer (tests/prerequisites.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,20 @@ from cds_service.app import create_app
 from cds_service.config import Settings
 from tests.card_checks import check_cards_response
 from tests.clock import fixed_clock
+from tests.prerequisites import problems
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Stop at once, one line per missing service, when a needed service does not answer."""
+    if session.config.option.collectonly or not session.items:
+        return
+    missing = problems({Path(item.path) for item in session.items})
+    if missing:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        for line in missing:
+            reporter.write_line(line, red=True, bold=True)
+        pytest.exit(missing[0] if len(missing) == 1 else f"{len(missing)} services missing, "
+                    "see above", returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 class CardCheckingClient(FlaskClient):
