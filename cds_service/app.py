@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from cds_service.config import Settings, load_settings
@@ -89,7 +89,7 @@ def _finish_request(response: Response) -> Response:
             extra={
                 "method": request.method,
                 "path": request.url_rule.rule if request.url_rule else "(unmatched)",
-                "service": g.get("service_id"),
+                "service": _service_id(),
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
             },
@@ -99,6 +99,17 @@ def _finish_request(response: Response) -> Response:
 
 def _cds_error(error: CdsError) -> Response:
     return json_response(error.operation_outcome(), status=error.status)
+
+
+def _service_id() -> str | None:
+    """The service a request addressed: the view's, else the URL's when it names a known
+    service (a refused request never reaches the view). Never a client-made string."""
+    known = g.get("service_id")
+    if known is not None:
+        return known
+    named = (request.view_args or {}).get("service_id")
+    services = current_app.extensions["cds_pipeline"].catalog.services
+    return named if isinstance(named, str) and named in services else None
 
 
 def _http_error(error: HTTPException) -> Response:

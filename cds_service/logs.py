@@ -1,5 +1,12 @@
 """Structured JSON logs. Only fields named here are written: a log call cannot leak a
-patient name, report text or token by passing it in `extra` by mistake."""
+patient name, report text or token by passing it in `extra` by mistake.
+
+Each line carries ``event`` (the call's template, stable for searching and counting) and
+``message`` (the template with its arguments filled, e.g. gunicorn's listening address or
+the reason a JWKS fetch failed). Arguments must therefore be safe to log: addresses,
+counts, configured URLs, error kinds, never patient data, tokens or a client's raw
+strings (cds_service's own calls pass only such values; their data goes in `extra`).
+An exception is written as its type only: exception messages may hold data."""
 
 from __future__ import annotations
 
@@ -12,6 +19,8 @@ import orjson
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
+MAX_MESSAGE_CHARS = 2000  # a filled message is cut here (a line stays a line)
+
 # Fields allowed in `extra`: ids, counts, names of checks and timings only.
 SAFE_FIELDS = (
     "service", "hook", "hook_instance", "status", "method", "path", "duration_ms",
@@ -20,16 +29,27 @@ SAFE_FIELDS = (
 )
 
 
+def filled_message(record: logging.LogRecord) -> str:
+    """The record's message with its arguments, or the template when they do not fit it."""
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError, KeyError):
+        message = f"{record.msg} (arguments did not match the template)"
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS] + "..."
+    return message
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, event, request id, safe fields."""
+    """One JSON object per line: time, level, logger, event, message, request id, fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            # The template only, never the interpolated args (they may carry data).
             "event": str(record.msg),
+            "message": filled_message(record),
         }
         rid = request_id.get()
         if rid:

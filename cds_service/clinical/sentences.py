@@ -32,6 +32,7 @@ _ABBREVIATIONS = frozenset({
 })
 _BULLETS = frozenset({"-", "*", "•", "–", "—"})
 _START, _INSIDE = numpy.uint64(1), numpy.uint64(2**64 - 1)  # spaCy's SENT_START 1 / -1
+SENTENCE_STARTS = "cds_sentence_starts"  # doc.user_data key: first token of each sentence
 MAX_SENTENCE_TOKENS = 120  # a long report sentence is ~60 tokens
 _CUT_AFTER = frozenset({",", ";"})
 _CUT_REACH = 40  # how far back from the limit a comma may close the run-on
@@ -103,6 +104,12 @@ def sentence_starts(words: list[str], spaces: list[bool]) -> list[bool]:
     return starts
 
 
+def sentence_starts_of(doc: Doc) -> list[int]:
+    """The first token of each sentence (kept by `fast_sentences`, else from doc.sents)."""
+    kept = doc.user_data.get(SENTENCE_STARTS)
+    return kept if kept is not None else [sent.start for sent in doc.sents]
+
+
 @Language.component("fast_sentences")
 def fast_sentences(doc: Doc) -> Doc:
     """Set every token's sentence start at once (setting `Token.is_sent_start` one by one
@@ -121,7 +128,8 @@ def fast_sentences(doc: Doc) -> Doc:
                 starts[section.title_start] = True
                 if section.title_end < len(starts):
                     starts[section.title_end] = True
-    marks = numpy.array([_START if s else _INSIDE for s in cap_lengths(words, starts)],
-                        dtype=numpy.uint64)
+    starts = cap_lengths(words, starts)
+    marks = numpy.array([_START if s else _INSIDE for s in starts], dtype=numpy.uint64)
+    doc.user_data[SENTENCE_STARTS] = [i for i, start in enumerate(starts) if start]
     doc.from_array([SENT_START], marks.reshape(-1, 1))
     return doc

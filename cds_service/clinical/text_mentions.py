@@ -19,6 +19,7 @@ from cds_service.clinical import text_rules as tr
 from cds_service.clinical.anatomy import (
     nearest_place, nearest_side, nearest_site, side_of_text, site_matches, sides_near)
 from cds_service.clinical.mention import Mention
+from cds_service.clinical.sentences import sentence_starts_of
 from cds_service.clinical.text_places import at_each_place
 
 _SEQUENCE = re.compile(
@@ -61,7 +62,20 @@ class Reading:
 
 
 def _categories(ent) -> set[str]:
-    return {modifier.category.upper() for modifier in ent._.modifiers}
+    """The categories of the modifiers that reach `ent`. A modifier whose rule names
+    words that end its scope (`ends_at`: "in the absence of" ends at a comma) does not
+    reach past them."""
+    cats = set()
+    doc = ent.doc
+    for modifier in ent._.modifiers:
+        ends = (modifier.rule.metadata or {}).get("ends_at") if modifier.rule else None
+        if ends:
+            a, b = modifier.modifier_span
+            between = doc[b:ent.start] if b <= ent.start else doc[ent.end:a]
+            if any(token.text in ends for token in between):
+                continue
+        cats.add(modifier.category.upper())
+    return cats
 
 
 @dataclass(frozen=True)
@@ -89,14 +103,13 @@ def _sentences_of_ents(doc) -> list[_Sentence]:
     ents = doc.ents
     if not ents:
         return []
-    sents = list(doc.sents)
-    starts = [sent.start for sent in sents]
+    starts = sentence_starts_of(doc)
     shared: dict[int, _Sentence] = {}
     found = []
     for ent in ents:
         i = bisect.bisect_right(starts, ent.start) - 1
         if i not in shared:
-            sent = sents[i]
+            sent = doc[starts[i]:starts[i + 1] if i + 1 < len(starts) else len(doc)]
             text = sent.text
             shared[i] = _Sentence(sent.start_char, text, " ".join(text.split())[:300],
                                   bool(_DIFFUSE.search(text)), bool(_FOCAL.search(text)))
@@ -104,8 +117,16 @@ def _sentences_of_ents(doc) -> list[_Sentence]:
     return found
 
 
-def _sections_of_ents(doc) -> list[_Section]:
-    sections = doc._.sections
+def _section(doc, section, before: _Section | None) -> _Section:
+    if section.category is None:  # text before the first heading: the section goes on
+        return before or _Section(None, None, None)
+    title = doc[section.title_start:section.title_end].text
+    return _Section(section.category, nearest_site(title) if title else None,
+                    side_of_text(title) if title else None, bool(_SEQUENCE.search(title)))
+
+
+def _sections_of_ents(doc, before: _Section | None) -> list[_Section]:
+    sections = doc._.sections or []
     if not doc.ents:
         return []
     starts = [s.title_start for s in sections]
@@ -114,26 +135,29 @@ def _sections_of_ents(doc) -> list[_Section]:
     for ent in doc.ents:
         i = bisect.bisect_right(starts, ent.start) - 1
         if i not in made:
-            if i < 0:
-                made[i] = _Section(None, None, None)
-            else:
-                section = sections[i]
-                title = doc[section.title_start:section.title_end].text
-                made[i] = _Section(section.category, nearest_site(title) if title else None,
-                                   side_of_text(title) if title else None,
-                                   bool(_SEQUENCE.search(title)))
+            made[i] = _section(doc, sections[i], before) if i >= 0 else (
+                before or _Section(None, None, None))
         out.append(made[i])
     return out
 
 
-def doc_mentions(doc, section_status: Mapping[str, str]) -> Iterator[Mention]:
+def last_section(doc, before: _Section | None = None) -> _Section | None:
+    """The section a document ends in (the next piece of a long text starts in it)."""
+    sections = doc._.sections or []
+    return _section(doc, sections[-1], before) if sections else before
+
+
+def doc_mentions(doc, section_status: Mapping[str, str], before: _Section | None = None
+                 ) -> Iterator[Mention]:
     """Every mention in `doc`; `section_status` maps a section category to the status
-    its findings take ("indication" -> "question"). A mention whose sentence names no
+    its findings take ("indication" -> "question"); `before` is the section the text
+    before `doc` ended in (a long text is read in pieces). A mention whose sentence names no
     site or side takes those last named before it in the text (else the first after):
     in "MRI LEFT HIP ... No effusion." the effusion is of the left hip."""
-    text = doc.text
-    places = sorted(site_matches(text))
-    for ent, sent, section in zip(doc.ents, _sentences_of_ents(doc), _sections_of_ents(doc)):
+    text = doc.user_data.get("text") or doc.text
+    places: list[tuple[int, int, str]] | None = None  # every site of the text, when needed
+    for ent, sent, section in zip(doc.ents, _sentences_of_ents(doc),
+                                  _sections_of_ents(doc, before)):
         offset = ent.start_char - sent.start_char
         end = offset + len(ent.text)
         concept = ent.label_
@@ -149,6 +173,7 @@ def doc_mentions(doc, section_status: Mapping[str, str]) -> Iterator[Mention]:
         site = nearest_site(sent.text, offset, end) or section.site
         side = nearest_side(sent.text, offset, end) or section.side
         if site is None or side is None:
+            places = sorted(site_matches(text)) if places is None else places
             site_before, side_before = _carried(text, places, ent.start_char)
             site, side = site or site_before, side or side_before
         mention = Mention(

@@ -23,12 +23,14 @@ from pathlib import Path
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical import vocabulary as vocab
 from cds_service.clinical.phrase_rules import compile_rules
-from cds_service.clinical.text_mentions import Mention, Reading, doc_mentions
+from cds_service.clinical.targeted_context import TargetedConText
+from cds_service.clinical.text_mentions import Mention, Reading, doc_mentions, last_section
 
 __all__ = ["Mention", "Reading", "read", "warm", "use_vocabulary", "cache_size"]
 
 DEFAULT_VOCABULARY = Path(__file__).resolve().parents[2] / "hooks" / "vocabulary"
 MAX_TEXT_CHARS = 100_000  # a long hip MRI report is ~5,000 characters
+CHUNK_CHARS = 4_000  # read in pieces of this size at most (see chunks())
 _CACHE_SIZE = 2048
 _lock = threading.Lock()
 _nlp = None
@@ -67,7 +69,7 @@ def _build(compiled: bool = True, folder: Path | None = None):
     import medspacy
 
     _silence_logging()
-    from cds_service.clinical import sentences  # noqa: F401  (registers "fast_sentences")
+    from cds_service.clinical import sections, sentences  # noqa: F401  (register components)
     from cds_service.clinical.entities import TARGETS  # (registers "targets_as_entities")
 
     vocabulary = vocab.load(folder or _vocabulary_dir)
@@ -78,9 +80,8 @@ def _build(compiled: bool = True, folder: Path | None = None):
     # `targets_as_entities` sets them as doc.ents at once (medspaCy adds them one by one).
     nlp = medspacy.load(load_rules=False, medspacy_enable=[
         "medspacy_tokenizer", "medspacy_context"])
-    nlp.add_pipe("medspacy_sectionizer", first=True, config={
-        "rules": None, "span_attrs": None, "input_span_type": None})
-    nlp.add_pipe("fast_sentences", after="medspacy_sectionizer")
+    nlp.add_pipe("report_sections", first=True)
+    nlp.add_pipe("fast_sentences", after="report_sections")
     nlp.add_pipe("medspacy_target_matcher", after="fast_sentences",
                  config={"result_type": "group", "span_group_name": TARGETS})
     nlp.add_pipe("targets_as_entities", after="medspacy_target_matcher")
@@ -91,9 +92,11 @@ def _build(compiled: bool = True, folder: Path | None = None):
     targets, modifiers = tr.target_rules(vocabulary), tr.context_rules(vocabulary)
     if compiled:
         modifiers = compile_rules(modifiers, tokenize)
-    nlp.get_pipe("medspacy_sectionizer").add(tr.section_rules(vocabulary))
+    nlp.get_pipe("report_sections").use(vocabulary)
     nlp.get_pipe("medspacy_target_matcher").add(targets)
-    nlp.get_pipe("medspacy_context").add(modifiers)
+    context = nlp.get_pipe("medspacy_context")
+    context.add(modifiers)
+    context.__class__ = TargetedConText  # the same component, given fewer modifiers
     return nlp
 
 
@@ -121,13 +124,46 @@ def read(text: str | None) -> Reading:
             return cached
     warm()
     truncated = len(text) > MAX_TEXT_CHARS
+    mentions: list[Mention] = []
     with _lock:  # spaCy pipelines are not documented as thread-safe
-        doc = _nlp(text[:MAX_TEXT_CHARS] if truncated else text)
-        reading = Reading(tuple(doc_mentions(doc, _section_status)), truncated)
+        section = None
+        for chunk in chunks(text[:MAX_TEXT_CHARS] if truncated else text):
+            doc = _process(chunk)
+            mentions += doc_mentions(doc, _section_status, section)
+            section = last_section(doc, section)
+        reading = Reading(tuple(mentions), truncated)
         _cache[key] = reading
         if len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return reading
+
+
+def _process(text: str):
+    """Run the pipeline, the text kept on the doc (`Doc.text` re-joins every token)."""
+    doc = _nlp.make_doc(text)
+    doc.user_data["text"] = text
+    for _name, component in _nlp.pipeline:
+        doc = component(doc)
+    return doc
+
+
+def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
+    """`text` in pieces of at most `size` characters, cut at a line break, else after a
+    sentence, else at a space. ConText compares every modifier of a document with every
+    finding of it, so one long document costs the square of its length; sentences never
+    span a cut, so the reading is the same."""
+    out: list[str] = []
+    while len(text) > size:
+        window = text[:size]
+        cut = window.rfind("\n", size // 2)
+        if cut < 0:
+            cut = max(window.rfind(". ", size // 2) + 1, window.rfind(" ", size // 2))
+        if cut <= 0:
+            cut = size
+        out.append(text[:cut])
+        text = text[cut:]
+    out.append(text)
+    return out
 
 
 def cache_size() -> int:

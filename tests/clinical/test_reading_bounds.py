@@ -33,3 +33,27 @@ def test_text_past_the_cap_is_cut_and_says_so() -> None:
 def test_text_over_spacys_own_limit_is_read_up_to_the_cap() -> None:
     reading = text_reader.read("x" * 1_100_000)
     assert reading.truncated and reading.mentions == ()
+
+
+def test_a_long_report_reads_the_same_in_pieces_as_whole(monkeypatch) -> None:
+    """Pieces are cut at line breaks; a section that goes on past a cut keeps its kind."""
+    report = ("CLINICAL HISTORY:\n" + "Left hip pain, ?AVN.\n" * 120 + "FINDINGS:\n"
+              + "Diffuse bone marrow edema of the left femoral head. No collapse.\n" * 60
+              + "IMPRESSION: transient osteoporosis of the left hip.")
+    assert len(text_reader.chunks(report)) > 1
+    pieces = text_reader.read(report)
+    text_reader._cache.clear()  # noqa: SLF001
+    monkeypatch.setattr(text_reader, "CHUNK_CHARS", len(report) + 1)
+    monkeypatch.setattr(text_reader.chunks, "__defaults__", (len(report) + 1,))
+    whole = text_reader.read(report)
+    assert len(text_reader.chunks(report)) == 1
+    assert pieces.mentions == whole.mentions
+    assert {m.in_indication for m in pieces.of("AVN") if "?AVN" in m.sentence} == {True}
+
+
+def test_pieces_are_cut_at_line_breaks_and_never_exceed_the_size() -> None:
+    text = ("word " * 30 + "\n") * 200
+    parts = text_reader.chunks(text, size=1000)
+    assert "".join(parts) == text
+    assert all(len(p) <= 1000 for p in parts)
+    assert all(p.endswith(" ") or p.endswith("\n") or p is parts[-1] for p in parts)

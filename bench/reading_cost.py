@@ -1,0 +1,100 @@
+"""What reading S1's three radiology reports costs in process, as bench/PROFILE.md counts it.
+
+    .venv/bin/python bench/reading_cost.py [--against COMMIT]
+
+Each round reads the three reports of the S1 patient with a unique token appended (as
+bench/run's BENCHNONCE does), so nothing comes from the reading cache. Prints the median
+and the best of 200 rounds in ms. With --against, the same reports are read by the
+text reader of COMMIT (checked out in a temporary git worktree, same interpreter) in a
+separate process, and the ratio new/old is printed: the figure issue 11 asks for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ROUNDS = 200
+
+
+def s1_texts() -> list[str]:
+    sys.path.insert(0, str(ROOT))
+    from bench.make_data import s1_bundle
+
+    texts = []
+    for entry in s1_bundle(date(2026, 11, 2))["entry"]:
+        res = entry["resource"]
+        if res.get("resourceType") != "DiagnosticReport":
+            continue
+        parts = [res.get("conclusion") or ""]
+        parts += [base64.b64decode(a["data"]).decode("utf-8")
+                  for a in res.get("presentedForm", []) if a.get("data")]
+        texts.append("\n".join(p for p in parts if p))
+    return texts
+
+
+def measure(root: Path, texts: list[str]) -> list[float]:
+    """ms per round of reading `texts`, with the text reader found under `root`."""
+    sys.path.insert(0, str(root))
+    from cds_service.clinical import text_reader
+
+    text_reader.warm()
+    for i in range(10):  # warm-up: spaCy's lazy set-up, allocator
+        for text in texts:
+            text_reader.read(f"{text}\nwarm {i}")
+    times = []
+    for i in range(ROUNDS):
+        started = time.perf_counter()
+        for text in texts:
+            text_reader.read(f"{text}\nround {i}")
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def _child(root: Path, texts: list[str]) -> list[float]:
+    code = ("import json,sys; sys.path.insert(0, sys.argv[2]); from bench.reading_cost import "
+            "measure; print(json.dumps(measure(__import__('pathlib').Path(sys.argv[1]), "
+            "json.loads(sys.stdin.read()))))")
+    done = subprocess.run([sys.executable, "-c", code, str(root), str(ROOT)],
+                          input=json.dumps(texts), capture_output=True, text=True, check=True,
+                          cwd=root)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--against", help="a commit whose reader to compare with")
+    args = parser.parse_args()
+    texts = s1_texts()
+    print(f"S1: {len(texts)} reports, {sum(map(len, texts)):,} characters")
+    new = _child(ROOT, texts)
+    print(f"this checkout: median {statistics.median(new):.2f} ms, best {min(new):.2f} ms")
+    if args.against:
+        with tempfile.TemporaryDirectory() as tmp:
+            old_root = Path(tmp) / "old"
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_root),
+                            args.against], check=True, capture_output=True)
+            try:
+                old = _child(old_root, texts)
+            finally:
+                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                                str(old_root)], check=False, capture_output=True)
+        print(f"{args.against[:10]}: median {statistics.median(old):.2f} ms, "
+              f"best {min(old):.2f} ms")
+        print(f"ratio this/old: median {statistics.median(new) / statistics.median(old):.2f}, "
+              f"best {min(new) / min(old):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
