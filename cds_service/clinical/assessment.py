@@ -14,6 +14,7 @@ from cds_service.clinical import text_rules as tr
 from cds_service.clinical.anatomy import HEAD_NECK, covers_hip, sides_overlap
 from cds_service.clinical.coded import FEVER
 from cds_service.clinical.facts import ABSENT, POSSIBLE, ClinicalFacts, Finding, ImagingExam
+from cds_service.clinical.modality import label as modality_label
 from cds_service.clinical.reasons import Reason, finding_reason, unique, when
 from cds_service.clinical.red_flags import lab_findings
 from cds_service.clinical.support import against_toh, for_toh
@@ -56,9 +57,13 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
     mris = sorted((e for e in recent if e.is_mri), key=lambda e: e.date, reverse=True)
     readable = [e for e in mris if e.readable]
     exam = readable[0] if readable else (mris[0] if mris else None)
+    loose = [f for f in facts.loose_findings
+             if _hip_side(f, side) and f.date and abs(now - f.date) <= window]
+    # Any modality can show infection, AVN or a fracture; only an MRI shows the marrow
+    # edema the transient-osteoporosis reading rests on (a bone scan is non-specific).
     current = [f for e in recent if e.readable for f in e.findings if _hip_side(f, side)]
-    current += [f for f in facts.loose_findings
-                if _hip_side(f, side) and f.date and abs(now - f.date) <= window]
+    current += loose
+    mri_current = [f for e in readable for f in e.findings if _hip_side(f, side)] + loose
 
     flags, normal, missing = lab_findings(facts.labs, now, t)
     missing_list = list(missing)
@@ -78,8 +83,8 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
         found = flags + [Reason(f"Immunosuppression: {r.label} ({r.detail})", (r.ref,), r.date,
                                 label=r.label)
                          for r in facts.immunosuppression]
-        return Assessment(INFECTION, side, tuple(found), tuple(for_toh(facts, current, side, t)),
-                          tuple(missing_list), exam)
+        return Assessment(INFECTION, side, tuple(found),
+                          tuple(for_toh(facts, mri_current, side, t)), tuple(missing_list), exam)
 
     # 2. Imaging needed
     if not readable:
@@ -93,8 +98,9 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
             text = (f"No MRI of the {side + ' ' if side else ''}hip in the last "
                     f"{t.mri_max_age_days} days{last}")
             refs = older[-1].refs if older else ()
-        other = [Reason(f"Other hip imaging: \"{e.description}\" on {when(e.date)} (not an MRI: "
-                        "radiographs stay normal for weeks in TOH and AVN)", e.refs, e.date)
+        other = [Reason(f"Other hip imaging: {modality_label(e.modality)} \"{e.description}\" "
+                        f"on {when(e.date)} (not an MRI: radiographs stay normal for weeks in "
+                        "TOH and AVN, a bone scan is not specific)", e.refs, e.date)
                  for e in recent if not e.is_mri]
         return Assessment(IMAGING, side, tuple(other), (),
                           (Reason(text, refs),) + tuple(missing_list), exam)
@@ -110,7 +116,7 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
                   for r in risks]
         against = [finding_reason(f, "Bone marrow edema also reported (fits TOH), but edema "
                                    "alone does not exclude early AVN")
-                   for f in current if f.concept in (tr.BME, tr.TOH) and f.present][:2]
+                   for f in mri_current if f.concept in (tr.BME, tr.TOH) and f.present][:2]
         return Assessment(AVN, side, tuple(unique(found)), tuple(unique(against)),
                           tuple(missing_list), exam)
 
@@ -118,15 +124,16 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
     lesions = _other_lesions(facts, current, side, t)
     if lesions:
         return Assessment(OTHER, side, tuple(unique(lesions)),
-                          tuple(for_toh(facts, current, side, t)), tuple(missing_list), exam)
+                          tuple(for_toh(facts, mri_current, side, t)), tuple(missing_list), exam)
 
     # 5. TOH suspected: edema of the femoral head/neck (or a TOH diagnosis) on a recent MRI
-    edema = [f for f in current if (f.concept == tr.BME and f.present and f.site in
+    edema = [f for f in mri_current if (f.concept == tr.BME and f.present and f.site in
                                     HEAD_NECK | {None})
              or (f.concept == tr.TOH and (f.present or f.state == POSSIBLE))]
     if not edema:
-        return Assessment(None, side, (), tuple(_absent(current)), tuple(missing_list), exam)
-    return Assessment(TOH, side, tuple(for_toh(facts, current, side, t) + normal),
+        return Assessment(None, side, (), tuple(_absent(mri_current)), tuple(missing_list),
+                          exam)
+    return Assessment(TOH, side, tuple(for_toh(facts, mri_current, side, t) + normal),
                       tuple(against_toh(facts, current, side)), tuple(missing_list), exam)
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from cds_service.clinical import orders
 from cds_service.clinical.assessment import AVN, IMAGING, INFECTION, OTHER, TOH, Assessment
+from cds_service.clinical.modality import label as modality_label
 from cds_service.clinical.reasons import Reason, when
 from cds_service.services.logic import IssuedCard
 from cds_service.wire.cards import (
@@ -151,7 +152,8 @@ def _exam_line(a: Assessment) -> list[str]:
     if a.exam is None:
         return []
     e = a.exam
-    kind = "MRI" if e.is_mri else "Imaging"
+    kind = modality_label(e.modality)
+    kind = kind[:1].upper() + kind[1:]
     return [f"**Imaging read**: {kind} \"{_md(e.description)}\" on {when(e.date)} "
             f"({', '.join(f'`{r}`' for r in e.refs)})", ""]
 

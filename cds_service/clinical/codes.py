@@ -30,6 +30,34 @@ LAB_CODES = CRP + ESR + WBC + TEMPERATURE + PREGNANCY_STATUS + GESTATIONAL_AGE +
 # 30687-8 "Hip MRI WO contrast", 30688-6 "Hip MRI W and WO contrast IV").
 MR_HIP_STUDY = ("30687-8", "30688-6", "36017-2", "36020-6", "36022-2")
 
+# Imaging modality: DICOM acquisition modality codes (clinical.md). CR and DX are both
+# radiographs; a radiograph known only from words ("XR", "X-ray") is recorded as DX.
+MODALITY_LABELS = {"MR": "MRI", "CT": "CT", "CR": "radiograph", "DX": "radiograph",
+                   "NM": "nuclear medicine scan", "PT": "PET", "US": "ultrasound",
+                   "BMD": "DXA"}
+MODALITY_PRIORITY = ("MR", "PT", "NM", "CT", "US", "DX", "CR", "BMD")  # PET-CT is a PET
+# LOINC radiology codes of hip, pelvis and bone exams by modality: the LOINC radiology
+# playbook names each code "<modality> <body part> ..." (e.g. 24762-7 "XR Hip Views",
+# 25031-6 "NM Bone Views"); displays of other codes are read for those words too.
+# Codes from the LOINC imaging document list (third-party copy, Azure Radiology Insights
+# appendix A); the MR hip codes as above.
+RADIOLOGY_LOINC = {
+    **{code: "MR" for code in MR_HIP_STUDY},
+    "24872-4": "MR", "24867-4": "MR",  # MR Pelvis and Hip; MR Pelvis
+    "24761-9": "DX", "24762-7": "DX", "26130-5": "DX", "26131-3": "DX", "26132-1": "DX",
+    "24535-7": "DX",  # XR Hip single view / views / bilateral / left / right; Acetabulum
+    "24760-1": "US",  # US Hip
+    "24865-8": "CT", "24866-6": "CT",  # CT Pelvis (W contrast IV)
+    "25031-6": "NM", "25032-4": "NM", "24578-7": "NM",  # NM Bone; labelled-WBC; SPECT Bones
+}
+# HL7 v2 table 0074 diagnostic service sections that name a modality (DiagnosticReport
+# category); RAD only says "radiology".
+CATEGORY_MODALITY = {"CT": "CT", "NMR": "MR", "NMS": "NM", "RUS": "US", "VUS": "US",
+                     "OUS": "US"}
+# v2-0074 sections of the laboratory: a report in one of these is not an imaging report.
+LAB_CATEGORIES = ("LAB", "MB", "MCB", "HM", "CH", "SP", "CP", "PAT", "SR", "BG", "IMM",
+                  "MYC", "VR", "TX", "HLA", "CG", "GE", "OSL")
+
 SNOMED_PREGNANT = "77386006"
 SNOMED_POSTPARTUM = ("86569001",)  # postpartum state
 SNOMED_ABSENT = ("2667000", "260385009")  # absent, negative: a coded finding denied

@@ -3,7 +3,8 @@
 A report belongs to a study through `DiagnosticReport.imagingStudy`, else by date (within
 3 days) and a compatible site and side; a finding Observation through
 `DiagnosticReport.result`, `derivedFrom`/`partOf` the study, else by date and site. A
-report with no study is an exam of its own (many EHRs send reports only).
+report with no study is an exam of its own (many EHRs send reports only). The modality
+comes from codes, or from the report's own technique (modality.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cds_service.clinical import codes as c
+from cds_service.clinical import modality as mod
 from cds_service.clinical import text_reader
 from cds_service.clinical.anatomy import (
     joint_of, nearest_site, side_of_codings, side_of_text, site_of_codings, sides_overlap)
@@ -24,7 +26,10 @@ from cds_service.clinical.fhir_values import (
 
 LINK_WINDOW = timedelta(days=3)
 _INACTIVE = {"entered-in-error", "cancelled"}
-_MR = re.compile(r"\b(mri?|magnetic resonance|stir|t1|t2|fat[- ]?sat\w*)\b", re.IGNORECASE)
+# Imaging words: enough to read a report as imaging (its findings count, an infection
+# among them), never to call it an MRI (modality.py decides that).
+_MR_WORDS = re.compile(r"\b(mri?|magnetic resonance|stir|t1|t2|fat[- ]?sat\w*)\b",
+                       re.IGNORECASE)
 _IMAGING = re.compile(
     r"\b(mri?|magnetic resonance|x-?ray|radiograph\w*|ct|computed tomography|scan|"
     r"scintigra\w*|ultrasound|sonograph\w*|imaging|radiology|pet)\b", re.IGNORECASE)
@@ -35,7 +40,7 @@ _IMAGING_CATEGORY = {"RAD", "IMG", "LP29684-5", "imaging", "18748-4"}
 class _Draft:
     description: str
     date: datetime | None
-    is_mri: bool
+    modality: str | None  # DICOM code (modality.py); None: not known
     site: str | None
     side: str | None
     study_ref: str | None = None
@@ -55,16 +60,19 @@ def imaging_exams(record: Any) -> tuple[tuple[ImagingExam, ...], tuple[Finding, 
             continue
         linked = [by_study[r] for r in map(reference_id, report.imagingStudy or ())
                   if r in by_study]
-        text = _report_text(report)
-        if not linked and not _is_imaging_report(report, text):
+        parts = _report_parts(report)
+        text = "\n".join(parts)
+        modality = _report_modality(report, parts)
+        if not linked and not _is_imaging_report(report, text, modality):
             continue
         draft = linked[0] if linked else _match(
-            [d for d in drafts if d.study_ref and not d.report_refs], *_report_place(report, text))
+            [d for d in drafts if d.study_ref and not d.report_refs],
+            *_report_place(report, text), modality=modality)
         if draft is None:
             draft = _Draft(text_of(report.code) or "Imaging report", _report_date(report),
-                           False, *_report_place(report, text)[1:])
+                           modality, *_report_place(report, text)[1:])
             drafts.append(draft)
-        _add_report(draft, report, text)
+        _add_report(draft, report, text, modality)
         by_report[ref(report)] = draft
         for result in report.result or ():
             if reference_id(result):
@@ -99,12 +107,12 @@ def _from_study(study: Any) -> _Draft:
     site = site_of_codings(site_codes) or nearest_site(joined)
     side = side_of_codings(side_codes) or side_of_text(joined)
     started = first_date(study.started, *(s.started for s in study.series or ()))
-    return _Draft(title or "Imaging study", started, "MR" in modalities, site, side,
-                  study_ref=ref(study))
+    return _Draft(title or "Imaging study", started, mod.first_modality(modalities), site,
+                  side, study_ref=ref(study))
 
 
-def _report_text(report: Any) -> str:
-    """Conclusion and attached report, the conclusion left out when the report already
+def _report_parts(report: Any) -> list[str]:
+    """Conclusion and attached reports, the conclusion left out when a report already
     holds it word for word (its impression section): the same sentences need not be read
     twice."""
     attached = [t for t in (attachment_text(a) for a in report.presentedForm or ()) if t]
@@ -113,7 +121,13 @@ def _report_text(report: Any) -> str:
         words = " ".join(conclusion.split())
         if any(words in " ".join(t.split()) for t in attached):
             conclusion = ""
-    return "\n".join(p for p in [conclusion, *attached] if p.strip())
+    return [p for p in [conclusion, *attached] if p.strip()]
+
+
+def _report_modality(report: Any, parts: list[str]) -> str | None:
+    """Codes first (LOINC code, code words, category), then the report's own technique."""
+    return (mod.of_codes(codings(report.code), codings(report.category))
+            or mod.of_text(parts))
 
 
 def _report_date(report: Any) -> datetime | None:
@@ -127,22 +141,24 @@ def _report_place(report: Any, text: str) -> tuple[datetime | None, str | None, 
     return _report_date(report), site, side_of_text(label)
 
 
-def _is_imaging_report(report: Any, text: str) -> bool:
+def _is_imaging_report(report: Any, text: str, modality: str | None) -> bool:
+    """Imaging by category, code or stated technique; a laboratory report (microbiology,
+    pathology...) is not, whatever its text mentions."""
     category = {code for _, code, _ in codings(report.category)} | {
         t for _, _, t in codings(report.category) if t}
-    if category & _IMAGING_CATEGORY or has_code(report.code, c.LOINC, c.MR_HIP_STUDY):
+    if category & _IMAGING_CATEGORY or modality:
         return True
-    return bool(_IMAGING.search(text_of(report.code)) or _MR.search(text[:400]))
+    if category & set(c.LAB_CATEGORIES):
+        return False
+    return bool(_IMAGING.search(text_of(report.code)) or _MR_WORDS.search(text[:400]))
 
 
-def _add_report(draft: _Draft, report: Any, text: str) -> None:
+def _add_report(draft: _Draft, report: Any, text: str, modality: str | None) -> None:
     draft.report_refs.append(ref(report))
     date = _report_date(report) or draft.date
     draft.date = draft.date or date
     label = text_of(report.code)
-    if not draft.is_mri:
-        draft.is_mri = bool(has_code(report.code, c.LOINC, c.MR_HIP_STUDY) or _MR.search(label)
-                            or (not draft.study_ref and _MR.search(text)))
+    draft.modality = draft.modality or modality  # a study's DICOM code comes first
     if draft.site is None:
         draft.site = nearest_site(label) or (nearest_site(text) if text else None)
     if draft.side is None:
@@ -156,13 +172,16 @@ def _add_report(draft: _Draft, report: Any, text: str) -> None:
 
 
 def _match(drafts: list[_Draft], date: datetime | None, site: str | None,
-           side: str | None) -> _Draft | None:
-    """The exam closest in time (within 3 days) at a compatible site and side."""
+           side: str | None, modality: str | None = None) -> _Draft | None:
+    """The exam closest in time (within 3 days) at a compatible site, side and modality
+    (a radiograph's report does not belong to the MRI of the same day)."""
     if date is None:
         return None
     best: tuple[timedelta, _Draft] | None = None
     for d in drafts:
         if d.date is None or abs(d.date - date) > LINK_WINDOW:
+            continue
+        if not mod.same_kind(modality, d.modality):
             continue
         if site and d.site and joint_of(site) != joint_of(d.site) and "pelvis" not in (
                 joint_of(site), joint_of(d.site)):
@@ -232,7 +251,7 @@ def _finish(d: _Draft) -> ImagingExam:
     ]
     findings += [replace(f, site=f.site or site, side=f.side or side) for f in d.coded]
     return ImagingExam(
-        description=d.description, date=d.date, is_mri=d.is_mri, site=site, side=side,
+        description=d.description, date=d.date, modality=d.modality, site=site, side=side,
         study_ref=d.study_ref, report_refs=tuple(d.report_refs),
         observation_refs=tuple(d.observation_refs),
         readable=bool(d.texts or d.coded), findings=tuple(findings))

@@ -64,7 +64,7 @@ class ImagingExam:
 
     description: str
     date: datetime | None
-    is_mri: bool
+    modality: str | None  # DICOM code: MR, CT, CR/DX, NM, PT, US, BMD; None when not known
     site: str | None
     side: str | None
     study_ref: str | None = None
@@ -72,6 +72,10 @@ class ImagingExam:
     observation_refs: tuple[str, ...] = ()
     readable: bool = False  # a report with text or codes, or coded findings
     findings: tuple[Finding, ...] = ()
+
+    @property
+    def is_mri(self) -> bool:
+        return self.modality == "MR"
 
     @property
     def refs(self) -> tuple[str, ...]:

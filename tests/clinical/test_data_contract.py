@@ -23,7 +23,8 @@ CODES = sorted(
     | set(c.AVN_ICD) | set(c.INFECTION_ICD) | set(c.STRESS_FRACTURE_ICD) | set(c.TOH_ICD)
     | set(c.OSTEOPOROSIS_ICD) | set(SITE_CODES) | set(LATERALITY_CODES)
     | {code for _, snomed, icd, _ in c.RISK_CONDITIONS for code in (*snomed, *icd)}
-    | {c.SNOMED_PREGNANT}
+    | {c.SNOMED_PREGNANT} | set(c.RADIOLOGY_LOINC) | set(c.CATEGORY_MODALITY)
+    | set(c.LAB_CATEGORIES) | set(c.MODALITY_PRIORITY)
 )
 UNITS = sorted({unit for _, _, factors in _LABS.values() for unit in factors})
 
