@@ -31,6 +31,7 @@ from cds_service.clinical.vocabulary import Vocabulary
 
 SUBHEADING = "subheading"
 _FIRST_WORD = re.compile(r"(?:[-*•][ \t]*)?([A-Za-z]+)")
+_LAST_WORD = re.compile(r"([A-Za-z]+)[ \t]*\Z")
 
 
 class HeadingFinder:
@@ -65,6 +66,7 @@ class HeadingFinder:
         # a line can start with a heading only if its first word starts one (or it has
         # a colon, for a sub-heading): the expression is tried on those lines alone
         self._first_words = {w.split()[0].lower() for w in known}
+        self._last_words = {w.split()[-1].lower() for w in known}
         self._colon = re.compile("|".join(colons), re.IGNORECASE)
 
     def find(self, text: str):
@@ -82,7 +84,10 @@ class HeadingFinder:
             colon = line.find(":")
             while colon >= 0:
                 window = max(0, colon - 60)
-                c = self._colon.search(line, window, colon)
+                last = _LAST_WORD.search(line, max(0, colon - 30), colon)
+                c = None
+                if last and last.group(1).lower() in self._last_words:
+                    c = self._colon.search(line, window, colon)
                 if c is not None:
                     found.append((line_start + c.start(), line_start + colon + 1,
                                   self._category(c)))

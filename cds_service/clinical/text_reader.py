@@ -7,15 +7,17 @@ offline. The words come from `hooks/vocabulary/` (see vocabulary.py). The pipeli
 loads once per process (`warm()` at worker start, else on first use) and readings are
 cached by a SHA-256 of the text, so the same report is never read twice.
 
-Work is bounded whatever the text: it is read up to MAX_TEXT_CHARS (the reading says
-it was cut), and no sentence is longer than sentences.MAX_SENTENCE_TOKENS, so ConText,
-whose cost grows with the square of a sentence's length, stays linear in the text.
+Work is bounded whatever the text: it is read up to MAX_TEXT_CHARS, in pieces of at
+most CHUNK_CHARS, and no further once MAX_MENTIONS findings are read (the reading says
+it was cut); no sentence is longer than sentences.MAX_SENTENCE_TOKENS, and ConText runs
+sentence by sentence (targeted_context.py), so its pairwise work stays linear.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -29,8 +31,11 @@ from cds_service.clinical.text_mentions import Mention, Reading, doc_mentions, l
 __all__ = ["Mention", "Reading", "read", "warm", "use_vocabulary", "cache_size"]
 
 DEFAULT_VOCABULARY = Path(__file__).resolve().parents[2] / "hooks" / "vocabulary"
-MAX_TEXT_CHARS = 100_000  # a long hip MRI report is ~5,000 characters
+MAX_TEXT_CHARS = 50_000  # a long hip MRI report is ~5,000 characters
 CHUNK_CHARS = 4_000  # read in pieces of this size at most (see chunks())
+MAX_MENTIONS = 400  # findings read from one text at most (a real report has < 50)
+MAX_RUN = 100  # characters without a space before one is put in (see _break_runs)
+_LONG_RUN = re.compile(r"\S{%d}(?=\S)" % MAX_RUN)
 _CACHE_SIZE = 2048
 _lock = threading.Lock()
 _nlp = None
@@ -127,10 +132,14 @@ def read(text: str | None) -> Reading:
     mentions: list[Mention] = []
     with _lock:  # spaCy pipelines are not documented as thread-safe
         section = None
-        for chunk in chunks(text[:MAX_TEXT_CHARS] if truncated else text):
+        for chunk in chunks(_break_runs(text[:MAX_TEXT_CHARS] if truncated else text)):
+            if len(mentions) >= MAX_MENTIONS:
+                truncated = True  # no report says this much: the rest is not read
+                break
             doc = _process(chunk)
             mentions += doc_mentions(doc, _section_status, section)
             section = last_section(doc, section)
+        mentions = mentions[:MAX_MENTIONS]
         reading = Reading(tuple(mentions), truncated)
         _cache[key] = reading
         if len(_cache) > _CACHE_SIZE:
@@ -145,6 +154,13 @@ def _process(text: str):
     for _name, component in _nlp.pipeline:
         doc = component(doc)
     return doc
+
+
+def _break_runs(text: str) -> str:
+    """A space after every MAX_RUN characters of a run without one. spaCy's tokenizer
+    splits punctuation off a token one piece at a time, so a 50,000-character run of
+    "a:a:a:..." took 3 s and of brackets 6 s; no report word is that long."""
+    return _LONG_RUN.sub(lambda m: m.group(0) + " ", text) if len(text) > MAX_RUN else text
 
 
 def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:

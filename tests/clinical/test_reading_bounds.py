@@ -57,3 +57,38 @@ def test_pieces_are_cut_at_line_breaks_and_never_exceed_the_size() -> None:
     assert "".join(parts) == text
     assert all(len(p) <= 1000 for p in parts)
     assert all(p.endswith(" ") or p.endswith("\n") or p is parts[-1] for p in parts)
+
+
+def test_no_more_than_max_mentions_are_read_from_one_text() -> None:
+    reading = text_reader.read("no AVN, " * 6000)
+    assert len(reading.mentions) == text_reader.MAX_MENTIONS and reading.truncated
+
+
+def test_runs_without_spaces_are_broken_before_the_tokenizer() -> None:
+    """spaCy splits punctuation off a token piece by piece: "a:a:..." was quadratic."""
+    broken = text_reader._break_runs("([{" * 1000)  # noqa: SLF001
+    assert max(len(w) for w in broken.split()) <= text_reader.MAX_RUN
+    assert text_reader._break_runs("bone marrow edema") == "bone marrow edema"  # noqa: SLF001
+    assert text_reader.read("([{" * 16000).mentions == ()
+
+
+def test_per_sentence_context_reads_as_the_whole_document_did() -> None:
+    """ConText run sentence by sentence (targeted_context.py) gives medspaCy's answer."""
+    from medspacy.context import ConText
+
+    from cds_service.clinical.targeted_context import TargetedConText
+
+    text = ("No AVN, fracture or collapse. Diffuse edema of the left femoral head; no "
+            "effusion. AVN cannot be excluded. Previous core decompression. Edema has "
+            "resolved in the right hip. ?infection. The joint space is preserved.")
+    text_reader.warm()
+    nlp = text_reader._nlp  # noqa: SLF001
+    context = nlp.get_pipe("medspacy_context")
+    assert isinstance(context, TargetedConText)
+    targeted = text_reader.mentions_in(text_reader._process(text))  # noqa: SLF001
+    context.__class__ = ConText
+    try:
+        plain = text_reader.mentions_in(text_reader._process(text))  # noqa: SLF001
+    finally:
+        context.__class__ = TargetedConText
+    assert targeted == plain and len(targeted) >= 8
