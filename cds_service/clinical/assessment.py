@@ -65,7 +65,7 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
     current += loose
     mri_current = [f for e in readable for f in e.findings if _hip_side(f, side)] + loose
 
-    flags, normal, missing = lab_findings(facts.labs, now, t)
+    flags, normal, missing = lab_findings(facts.labs, now, t, facts.demographics)
     missing_list = list(missing)
     if side is None:
         missing_list.append(Reason("The order names no side: MRI of either hip was accepted"))

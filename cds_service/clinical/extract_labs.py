@@ -3,7 +3,9 @@
 Units are converted with the UCUM code of the quantity, never assumed: CRP arrives in
 mg/L or mg/dL (x10); a value whose unit is not a known UCUM code is kept but marked
 not usable, and the card says so. When a sender gives no `code` but its `unit` string is
-exactly a known UCUM code, that string is used (it cannot mean anything else).
+exactly a known UCUM code, that string is used (it cannot mean anything else). The lab's
+own reference range and interpretation flag travel with each value (lab_limits.py
+judges them).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from cds_service.clinical import codes as c
 from cds_service.clinical.facts import Demographics, LabValue, Pregnancy, RiskFactor
 from cds_service.clinical.fhir_values import (
-    age_years, first_date, has_code, ref)
+    age_years, codings, first_date, has_code, ref)
 
 # kind -> (LOINC codes, target unit, {UCUM code: factor to target unit})
 _LABS: dict[str, tuple[tuple[str, ...], str, dict[str, float]]] = {
@@ -25,6 +27,7 @@ _LABS: dict[str, tuple[tuple[str, ...], str, dict[str, float]]] = {
                               "10*3/mm3": 1.0, "/uL": 0.001, "/ul": 0.001, "/mm3": 0.001}),
 }
 _INACTIVE = {"entered-in-error", "cancelled", "registered"}
+_FLAGS = {"H", "HH", "HU", "L", "LL", "LU", "N", "A", "AA"}
 
 
 def _date(obs: Any) -> datetime | None:
@@ -48,18 +51,59 @@ def _num(value: Any) -> str:
     return f"{float(value):g}" if value is not None else "?"
 
 
-def _convert(kind: str, obs: Any, quantity: Any) -> LabValue:
-    target, factors = _LABS[kind][1], _LABS[kind][2]
+def _factor(quantity: Any, factors: dict[str, float]) -> float | None:
+    """Factor to the target unit, from the UCUM code (or a bare unit string that is one)."""
     unit = _unit_code(quantity)
     if quantity.code is None and quantity.unit in factors:
         unit = quantity.unit  # no code at all: a unit string that is a UCUM code is unambiguous
+    return factors.get(unit) if unit else None
+
+
+def _convert(kind: str, obs: Any, quantity: Any, holder: Any) -> LabValue:
+    """One value in the target unit; `holder` (the Observation or its component) carries
+    the lab's reference range and interpretation for it."""
+    target, factors = _LABS[kind][1], _LABS[kind][2]
+    factor = _factor(quantity, factors)
     if quantity.value is None:
         return LabValue(kind, None, target, "(no value)", ref(obs), _date(obs), "no value")
-    if unit not in factors:
+    if factor is None:
         problem = f"unit {quantity.code or quantity.unit or 'missing'!r} is not a known UCUM unit"
         return LabValue(kind, None, target, _as_reported(quantity), ref(obs), _date(obs), problem)
-    return LabValue(kind, float(quantity.value) * factors[unit], target, _as_reported(quantity),
-                    ref(obs), _date(obs), converted=factors[unit] != 1.0)
+    low, high, text = _reference_range(holder, factors)
+    return LabValue(kind, float(quantity.value) * factor, target, _as_reported(quantity),
+                    ref(obs), _date(obs), converted=factor != 1.0, low=low, high=high,
+                    range_text=text, interpretation=_interpretation(holder))
+
+
+def _reference_range(holder: Any, factors: dict[str, float]
+                     ) -> tuple[float | None, float | None, str]:
+    """The lab's normal range for everyone (no `type` other than normal, no `appliesTo`,
+    no `age`): (low, high, as reported), limits in the target unit. A limit whose unit is
+    not a known UCUM code is not used (never assumed to be the value's unit)."""
+    for rng in holder.referenceRange or ():
+        kinds = {code for _, code, _ in codings(rng.type)}
+        if (kinds and "normal" not in kinds) or rng.appliesTo or rng.age:
+            continue
+        limits = []
+        for q in (rng.low, rng.high):
+            factor = _factor(q, factors) if q is not None and q.value is not None else None
+            limits.append(float(q.value) * factor if factor is not None else None)
+        if limits == [None, None]:
+            continue
+        shown = [f"{_num(q.value)} {q.unit or q.code or ''}".strip() if lim is not None else ""
+                 for q, lim in zip((rng.low, rng.high), limits)]
+        text = (f"{shown[0]}-{shown[1]}" if all(shown) else
+                f"<= {shown[1]}" if shown[1] else f">= {shown[0]}")
+        return limits[0], limits[1], text
+    return None, None, ""
+
+
+def _interpretation(holder: Any) -> str | None:
+    """The lab's flag (v3 ObservationInterpretation / v2 0078 codes)."""
+    for _, code, _ in codings(holder.interpretation):
+        if code and code.upper() in _FLAGS:
+            return code.upper()
+    return None
 
 
 def _temperature(obs: Any, quantity: Any) -> LabValue:
@@ -79,12 +123,17 @@ def _temperature(obs: Any, quantity: Any) -> LabValue:
 
 def _quantities(obs: Any, loinc: tuple[str, ...]) -> list[Any]:
     """The Observation's own value and any component value with one of these codes."""
+    return [q for q, _ in _held_quantities(obs, loinc)]
+
+
+def _held_quantities(obs: Any, loinc: tuple[str, ...]) -> list[tuple[Any, Any]]:
+    """(value, the element holding it: the Observation or its component)."""
     out = []
     if has_code(obs.code, c.LOINC, loinc) and obs.valueQuantity is not None:
-        out.append(obs.valueQuantity)
+        out.append((obs.valueQuantity, obs))
     for comp in obs.component or ():
         if has_code(comp.code, c.LOINC, loinc) and comp.valueQuantity is not None:
-            out.append(comp.valueQuantity)
+            out.append((comp.valueQuantity, comp))
     return out
 
 
@@ -95,7 +144,7 @@ def lab_values(observations: list[Any]) -> list[LabValue]:
         if obs.status in _INACTIVE:
             continue
         for kind, (loinc, _, _) in _LABS.items():
-            out += [_convert(kind, obs, q) for q in _quantities(obs, loinc)]
+            out += [_convert(kind, obs, q, holder) for q, holder in _held_quantities(obs, loinc)]
         out += [_temperature(obs, q) for q in _quantities(obs, c.TEMPERATURE)]
     return sorted(out, key=lambda v: v.date.timestamp() if v.date else 0.0, reverse=True)
 

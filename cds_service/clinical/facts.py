@@ -99,6 +99,12 @@ class LabValue:
     date: datetime | None
     problem: str | None = None
     converted: bool = False  # value is not in the unit it was reported in
+    # The lab's own judgement, when sent: reference range limits (in `unit`), the range as
+    # reported ("<= 5 mg/L"), and its interpretation flag (H, HH, HU, L, LL, LU, N, A, AA).
+    low: float | None = None
+    high: float | None = None
+    range_text: str = ""
+    interpretation: str | None = None
 
     @property
     def usable(self) -> bool:

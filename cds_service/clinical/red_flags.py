@@ -1,21 +1,23 @@
 """Red flags for infection (clinical.md: infection must be excluded first).
 
-Labs: the latest usable value of each test decides. Raised within lab_max_age_days, or
-raised and never rechecked within raised_lab_lookback_days, is a red flag; normal counts
-as reassurance only when recent (normal labs weeks earlier do not exclude infection now).
-Any temperature at or above the fever threshold in the lab window is a red flag.
+Labs: the latest usable value of each test decides, judged by the lab's own range and
+flag, else an age- and sex-adjusted limit, else the configured one (lab_limits.py); the
+card names the limit applied. Raised within lab_max_age_days, or raised and never
+rechecked within raised_lab_lookback_days, is a red flag; normal counts as reassurance
+only when recent (normal labs weeks earlier do not exclude infection now). Any
+temperature at or above the fever threshold in the lab window is a red flag.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from cds_service.clinical.facts import LabValue
+from cds_service.clinical.facts import Demographics, LabValue
+from cds_service.clinical.lab_limits import judge
 from cds_service.clinical.reasons import Reason, when
 from cds_service.clinical.thresholds import Thresholds
 
-
-_LIMITS = {"CRP": "crp_mg_per_l", "ESR": "esr_mm_per_h", "WBC": "wbc_10e9_per_l"}
+MARKERS = ("CRP", "ESR", "WBC")
 
 
 def _describe(lab: LabValue) -> str:
@@ -24,7 +26,8 @@ def _describe(lab: LabValue) -> str:
     return f"{lab.kind} {lab.as_reported}{converted} on {when(lab.date)}"
 
 
-def lab_findings(labs: tuple[LabValue, ...], now: datetime, t: Thresholds
+def lab_findings(labs: tuple[LabValue, ...], now: datetime, t: Thresholds,
+                 demo: Demographics | None = None
                  ) -> tuple[list[Reason], list[Reason], list[Reason]]:
     """(red flags, reassuring recent normal values, missing or unusable data)."""
     flags: list[Reason] = []
@@ -33,22 +36,22 @@ def lab_findings(labs: tuple[LabValue, ...], now: datetime, t: Thresholds
     recent = timedelta(days=t.lab_max_age_days)
     lookback = timedelta(days=t.raised_lab_lookback_days)
     recent_markers = []
-    for kind, field in _LIMITS.items():
-        limit = getattr(t, field)
+    for kind in MARKERS:
         usable = [v for v in labs if v.kind == kind and v.usable]
         if not usable:
             continue
         latest = usable[0]
         age = now - latest.date if latest.date else None
         fresh = age is not None and age <= recent
-        if latest.value > limit and age is not None and age <= lookback:
+        verdict = judge(latest, demo, t)
+        if verdict.raised and age is not None and age <= lookback:
             tail = "" if fresh else f", not rechecked since (older than {t.lab_max_age_days} days)"
-            flags.append(Reason(f"{_describe(latest)}: above {limit:g} {latest.unit}{tail}",
+            flags.append(Reason(f"{_describe(latest)}: {verdict.text}{tail}",
                                 (latest.ref,), latest.date,
                                 label=f"{kind} {latest.as_reported}"))
-        elif fresh:
-            normal.append(Reason(f"{_describe(latest)}: within limits (<= {limit:g} "
-                                 f"{latest.unit})", (latest.ref,), latest.date))
+        elif fresh and not verdict.raised:
+            normal.append(Reason(f"{_describe(latest)}: {verdict.text}",
+                                 (latest.ref,), latest.date))
         if fresh and kind in ("CRP", "ESR"):
             recent_markers.append(kind)
     fevers = [v for v in labs if v.kind == "Temperature" and v.usable and v.date

@@ -10,10 +10,13 @@ class Thresholds(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # The CRP, ESR and WBC limits apply only when the lab sends no reference range or
+    # flag of its own (lab_limits.py; the ESR of an adult of known age takes the age- and
+    # sex-adjusted limit instead, Miller 1983).
     # CRP upper reference limit 10 mg/L (common laboratory reference; the second seed
     # case had 140.5 and needed bone scan and PET-CT before TOH was accepted).
     crp_mg_per_l: float = Field(default=10.0, gt=0)
-    # ESR: Westergren upper limit, about 20 mm/h for adults (age/sex adjusted in labs).
+    # ESR: Westergren upper limit, about 20 mm/h for adults, when the age is unknown.
     esr_mm_per_h: float = Field(default=20.0, gt=0)
     # WBC: upper reference limit 11 x10^9/L (11,000 /uL).
     wbc_10e9_per_l: float = Field(default=11.0, gt=0)
