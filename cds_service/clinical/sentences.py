@@ -21,7 +21,7 @@ wrapped line together:
 from __future__ import annotations
 
 import numpy
-from spacy.attrs import SENT_START
+from spacy.attrs import SENT_START, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -116,11 +116,8 @@ def fast_sentences(doc: Doc) -> Doc:
     rescans the document each time)."""
     if not len(doc):
         return doc
-    words: list[str] = []
-    spaces: list[bool] = []
-    for token in doc:  # one pass: each Token object is built once
-        words.append(token.text)
-        spaces.append(bool(token.whitespace_))
+    words = [token.text for token in doc]
+    spaces = doc.to_array(SPACY).astype(bool).tolist()  # (one C call, not a property each)
     starts = sentence_starts(words, spaces)
     if doc.has_extension("sections"):
         for section in doc._.sections or ():
@@ -128,8 +125,9 @@ def fast_sentences(doc: Doc) -> Doc:
                 starts[section.title_start] = True
                 if section.title_end < len(starts):
                     starts[section.title_end] = True
-    starts = cap_lengths(words, starts)
-    marks = numpy.array([_START if s else _INSIDE for s in starts], dtype=numpy.uint64)
-    doc.user_data[SENTENCE_STARTS] = [i for i, start in enumerate(starts) if start]
-    doc.from_array([SENT_START], marks.reshape(-1, 1))
+    first = numpy.flatnonzero(numpy.array(cap_lengths(words, starts), dtype=bool))
+    marks = numpy.full((len(words), 1), _INSIDE, dtype=numpy.uint64)
+    marks[first, 0] = _START
+    doc.user_data[SENTENCE_STARTS] = first.tolist()
+    doc.from_array([SENT_START], marks)
     return doc

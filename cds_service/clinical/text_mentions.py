@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from functools import lru_cache
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -66,10 +67,11 @@ def _categories(ent) -> set[str]:
     words that end its scope (`ends_at`: "in the absence of" ends at a comma) does not
     reach past them."""
     cats = set()
-    doc = ent.doc
     for modifier in ent._.modifiers:
-        ends = (modifier.rule.metadata or {}).get("ends_at") if modifier.rule else None
+        metadata = modifier.rule.metadata
+        ends = metadata.get("ends_at") if metadata else None
         if ends:
+            doc = ent.doc
             a, b = modifier.modifier_span
             between = doc[b:ent.start] if b <= ent.start else doc[ent.end:a]
             if any(token.text in ends for token in between):
@@ -97,21 +99,23 @@ class _Section:
     sequence: bool = False  # its heading names a fluid-sensitive sequence ("STIR:")
 
 
-def _sentences_of_ents(doc) -> list[_Sentence]:
-    """The sentence of each entity, in `doc.ents` order. One pass over `doc.sents`:
-    spaCy's `Span.sent` rescans the document for every entity."""
-    ents = doc.ents
+def _sentences_of_ents(doc, ents) -> list[_Sentence]:
+    """The sentence of each entity, in `doc.ents` order (spaCy's `Span.sent` rescans the
+    document for every entity)."""
     if not ents:
         return []
     starts = sentence_starts_of(doc)
+    whole = doc.user_data.get("text") or doc.text
     shared: dict[int, _Sentence] = {}
     found = []
     for ent in ents:
         i = bisect.bisect_right(starts, ent.start) - 1
         if i not in shared:
-            sent = doc[starts[i]:starts[i + 1] if i + 1 < len(starts) else len(doc)]
-            text = sent.text
-            shared[i] = _Sentence(sent.start_char, text, " ".join(text.split())[:300],
+            first = doc[starts[i]]
+            last = doc[(starts[i + 1] if i + 1 < len(starts) else len(doc)) - 1]
+            # the text by character offsets: Span.text re-joins every token
+            text = whole[first.idx:last.idx + len(last)]
+            shared[i] = _Sentence(first.idx, text, " ".join(text.split())[:300],
                                   bool(_DIFFUSE.search(text)), bool(_FOCAL.search(text)))
         found.append(shared[i])
     return found
@@ -120,19 +124,26 @@ def _sentences_of_ents(doc) -> list[_Sentence]:
 def _section(doc, section, before: _Section | None) -> _Section:
     if section.category is None:  # text before the first heading: the section goes on
         return before or _Section(None, None, None)
-    title = doc[section.title_start:section.title_end].text
-    return _Section(section.category, nearest_site(title) if title else None,
+    first, last = doc[section.title_start], doc[section.title_end - 1]
+    text = doc.user_data.get("text") or doc.text
+    return _heading(section.category, text[first.idx:last.idx + len(last)])
+
+
+@lru_cache(maxsize=1024)
+def _heading(category: str, title: str) -> _Section:
+    """What a heading says of its section (headings recur: "FINDINGS:", "RIGHT HIP:")."""
+    return _Section(category, nearest_site(title) if title else None,
                     side_of_text(title) if title else None, bool(_SEQUENCE.search(title)))
 
 
-def _sections_of_ents(doc, before: _Section | None) -> list[_Section]:
+def _sections_of_ents(doc, ents, before: _Section | None) -> list[_Section]:
     sections = doc._.sections or []
-    if not doc.ents:
+    if not ents:
         return []
     starts = [s.title_start for s in sections]
     made: dict[int, _Section] = {}
     out = []
-    for ent in doc.ents:
+    for ent in ents:
         i = bisect.bisect_right(starts, ent.start) - 1
         if i not in made:
             made[i] = _section(doc, sections[i], before) if i >= 0 else (
@@ -156,15 +167,17 @@ def doc_mentions(doc, section_status: Mapping[str, str], before: _Section | None
     in "MRI LEFT HIP ... No effusion." the effusion is of the left hip."""
     text = doc.user_data.get("text") or doc.text
     places: list[tuple[int, int, str]] | None = None  # every site of the text, when needed
-    for ent, sent, section in zip(doc.ents, _sentences_of_ents(doc),
-                                  _sections_of_ents(doc, before)):
+    ents = doc.ents  # (each access builds every entity Span anew)
+    for ent, sent, section in zip(ents, _sentences_of_ents(doc, ents),
+                                  _sections_of_ents(doc, ents, before)):
+        words = text[ent.start_char:ent.end_char]
         offset = ent.start_char - sent.start_char
-        end = offset + len(ent.text)
+        end = offset + len(words)
         concept = ent.label_
         rule = ent._.target_rule
         sign = (rule.metadata or {}).get("sign", concept) if rule is not None else concept
         cats = _categories(ent)
-        concept, sign = _in_context(concept, sign, ent.text, sent.text, offset, end, section,
+        concept, sign = _in_context(concept, sign, words, sent.text, offset, end, section,
                                     cats)
         if concept is None:
             continue
@@ -178,7 +191,7 @@ def doc_mentions(doc, section_status: Mapping[str, str], before: _Section | None
             site, side = site or site_before, side or side_before
         mention = Mention(
             concept=concept,
-            phrase=ent.text,
+            phrase=words,
             sentence=sent.quoted,
             negated="NEGATED_EXISTENCE" in cats,
             uncertain="POSSIBLE_EXISTENCE" in cats or status == "possible",
