@@ -1,7 +1,8 @@
 """Decide what to say about a hip core decompression order (clinical.md "Decisions").
 
-Safety first, in this order: infection not excluded > imaging needed > AVN features or
-risk factors > another structural lesion > TOH suspected. No outcome (no card) only when a
+Safety first, in this order: infection not excluded (unless a test on record answered
+every red flag, exclusion.py) > imaging needed > AVN features or risk factors > another
+structural lesion > TOH suspected. No outcome (no card) only when a
 recent, readable MRI of the ordered hip shows none of these (e.g. "no bone marrow edema").
 """
 
@@ -13,6 +14,7 @@ from datetime import timedelta
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical.anatomy import HEAD_NECK, covers_hip, sides_overlap
 from cds_service.clinical.coded import FEVER
+from cds_service.clinical.exclusion import Flag, weigh
 from cds_service.clinical.facts import ABSENT, POSSIBLE, ClinicalFacts, Finding, ImagingExam
 from cds_service.clinical.modality import label as modality_label
 from cds_service.clinical.reasons import Reason, finding_reason, unique, when
@@ -35,11 +37,12 @@ class Assessment:
     against: tuple[Reason, ...] = ()
     missing: tuple[Reason, ...] = ()
     exam: ImagingExam | None = None
+    excluded: tuple[Reason, ...] = ()  # tests that excluded infection, the flags they answer
 
     @property
     def evidence(self) -> tuple[str, ...]:
         refs: list[str] = list(self.exam.refs) if self.exam else []
-        for reason in self.found + self.against + self.missing:
+        for reason in self.found + self.excluded + self.against + self.missing:
             refs += [r for r in reason.refs if r not in refs]
         return tuple(dict.fromkeys(refs))
 
@@ -65,26 +68,36 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
     current += loose
     mri_current = [f for e in readable for f in e.findings if _hip_side(f, side)] + loose
 
-    flags, normal, missing = lab_findings(facts.labs, now, t, facts.demographics)
+    lab_flags, normal, missing = lab_findings(facts.labs, now, t, facts.demographics)
     missing_list = list(missing)
     if side is None:
         missing_list.append(Reason("The order names no side: MRI of either hip was accepted"))
 
-    # 1. Infection not excluded
+    # 1. Infection not excluded, unless a test on record answered the red flags
+    flags = [Flag(r, answerable=True) for r in lab_flags]
     for f in current:
         if f.concept == tr.INFECTION and (f.present or f.state == POSSIBLE):
-            what = "Report raises possible" if f.state == POSSIBLE else "Report describes"
-            flags.append(finding_reason(f, f"{what} {f.term or 'infection'}"))
+            doubt = f.state == POSSIBLE
+            what = "Report raises possible" if doubt else "Report describes"
+            flags.append(Flag(finding_reason(f, f"{what} {f.term or 'infection'}"),
+                              answerable=doubt, after_only=True))
     for f in facts.condition_findings:
         if (f.concept == tr.INFECTION and _hip_side(f, side)) or f.concept == FEVER:
-            flags.append(finding_reason(f, f"Condition on record: {f.term}"))
-    flags = unique(flags)
+            flags.append(Flag(finding_reason(f, f"Condition on record: {f.term}"),
+                              answerable=f.concept == FEVER))
+    weighed = weigh(list(dict.fromkeys(flags)), facts.infection_tests, side, now, t)
+    answered = weighed.answered if not weighed.unanswered else ()
     if flags:
-        found = flags + [Reason(f"Immunosuppression: {r.label} ({r.detail})", (r.ref,), r.date,
-                                label=r.label)
-                         for r in facts.immunosuppression]
-        return Assessment(INFECTION, side, tuple(found),
-                          tuple(for_toh(facts, mri_current, side, t)), tuple(missing_list), exam)
+        missing_list += weighed.notes
+    if weighed.unanswered:
+        found = list(weighed.unanswered) + [
+            Reason(f"Immunosuppression: {r.label} ({r.detail})", (r.ref,), r.date, label=r.label)
+            for r in facts.immunosuppression]
+        against = for_toh(facts, mri_current, side, t) + [
+            Reason(f"{r.text} (does not answer every red flag)", r.refs, r.date, r.quote)
+            for r in weighed.answered]
+        return Assessment(INFECTION, side, tuple(found), tuple(against), tuple(missing_list),
+                          exam)
 
     # 2. Imaging needed
     if not readable:
@@ -103,7 +116,7 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
                         "TOH and AVN, a bone scan is not specific)", e.refs, e.date)
                  for e in recent if not e.is_mri]
         return Assessment(IMAGING, side, tuple(other), (),
-                          (Reason(text, refs),) + tuple(missing_list), exam)
+                          (Reason(text, refs),) + tuple(missing_list), exam, answered)
 
     # 3. AVN features or risk factors
     avn_signs = [f for f in current if f.concept == tr.AVN and f.present]
@@ -118,13 +131,14 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
                                    "alone does not exclude early AVN")
                    for f in mri_current if f.concept in (tr.BME, tr.TOH) and f.present][:2]
         return Assessment(AVN, side, tuple(unique(found)), tuple(unique(against)),
-                          tuple(missing_list), exam)
+                          tuple(missing_list), exam, answered)
 
     # 4. Another structural lesion
     lesions = _other_lesions(facts, current, side, t)
     if lesions:
         return Assessment(OTHER, side, tuple(unique(lesions)),
-                          tuple(for_toh(facts, mri_current, side, t)), tuple(missing_list), exam)
+                          tuple(for_toh(facts, mri_current, side, t)), tuple(missing_list), exam,
+                          answered)
 
     # 5. TOH suspected: edema of the femoral head/neck (or a TOH diagnosis) on a recent MRI
     edema = [f for f in mri_current if (f.concept == tr.BME and f.present and f.site in
@@ -132,9 +146,10 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
              or (f.concept == tr.TOH and (f.present or f.state == POSSIBLE))]
     if not edema:
         return Assessment(None, side, (), tuple(_absent(mri_current)), tuple(missing_list),
-                          exam)
+                          exam, answered)
     return Assessment(TOH, side, tuple(for_toh(facts, mri_current, side, t) + normal),
-                      tuple(against_toh(facts, current, side)), tuple(missing_list), exam)
+                      tuple(against_toh(facts, current, side)), tuple(missing_list), exam,
+                      answered)
 
 
 def sif_population(facts: ClinicalFacts, t: Thresholds) -> str | None:

@@ -174,8 +174,10 @@ def assessment_card(a: Assessment, order_ref: str | None, patient_id: str | None
                                   isRecommended=True, actions=[Action(
                                       type="create", description="Draft hip MRI order",
                                       resource=orders.mri_request(patient_id, a.side))])]
-    text = detail([(found_title, a.found), (against_title, a.against),
-                   ("Missing or unusable data", a.missing)], a.evidence, extra)
+    text = detail([(found_title, a.found),
+                   ("Infection excluded on record (raised markers answered)", a.excluded),
+                   (against_title, a.against), ("Missing or unusable data", a.missing)],
+                  a.evidence, extra)
     card = Card(
         summary=fit(_summary(a)),
         detail=text,

@@ -24,7 +24,12 @@ TEMPERATURE = ("8310-5",)
 PREGNANCY_STATUS = ("82810-3",)  # verified; value SNOMED 77386006 Pregnant
 GESTATIONAL_AGE = ("11884-4", "49051-6")  # 11884-4 verified
 AUDIT_C = ("72109-2", "75626-2")  # verified: panel / total score
-LAB_CODES = CRP + ESR + WBC + TEMPERATURE + PREGNANCY_STATUS + GESTATIONAL_AGE + AUDIT_C
+# Joint aspirate (third-party LOINC lists): 621-3 "Bacteria identified in Synovial fluid
+# by Culture", 26469-7 "Leukocytes [#/volume] in Synovial fluid".
+SYNOVIAL_CULTURE = ("621-3",)
+SYNOVIAL_WBC = ("26469-7",)
+LAB_CODES = (CRP + ESR + WBC + TEMPERATURE + PREGNANCY_STATUS + GESTATIONAL_AGE + AUDIT_C
+             + SYNOVIAL_CULTURE + SYNOVIAL_WBC)
 
 # MR hip (and pelvis) study codes, used for DiagnosticReport.code (third-party lists;
 # 30687-8 "Hip MRI WO contrast", 30688-6 "Hip MRI W and WO contrast IV").

@@ -13,6 +13,7 @@ from cds_service.clinical.extract_imaging import imaging_exams
 from cds_service.clinical.extract_labs import (
     alcohol_screens, demographics, lab_values, pregnancy, pregnancy_observations)
 from cds_service.clinical.facts import ABSENT, POSSIBLE, ClinicalFacts, PriorProcedure
+from cds_service.clinical.infection_tests import infection_tests
 from cds_service.clinical.fhir_values import ref
 from cds_service.clinical.thresholds import Thresholds
 from cds_service.fhir.record import PatientRecord
@@ -56,6 +57,9 @@ def collect_facts(record: PatientRecord, now: datetime, thresholds: Thresholds) 
                 procedures.append(PriorProcedure(f"core decompression (report: \"{f.phrase}\")",
                                                  f.ref, f.date, f.side))
                 known.add(f.ref)
+    limits = (thresholds.synovial_wbc_exclusion_per_ul, thresholds.synovial_wbc_septic_per_ul)
+    tests = record.derived(f"infection_tests:{limits}", lambda: infection_tests(
+        observations, record.of("DiagnosticReport"), condition_list, exams, thresholds))
     notes = [f"{lab.kind} {lab.as_reported} ({lab.ref}) not used: {lab.problem}"
              for lab in labs if not lab.usable]
     notes += steroid_notes
@@ -76,5 +80,6 @@ def collect_facts(record: PatientRecord, now: datetime, thresholds: Thresholds) 
         episodes=joint_episodes(exams, conditions.toh_conditions),
         procedures=tuple(procedures),
         osteoporosis_refs=tuple(conditions.osteoporosis_refs),
+        infection_tests=tests,
         notes=tuple(notes),
     )

@@ -112,6 +112,25 @@ class LabValue:
 
 
 @dataclass(frozen=True)
+class InfectionTest:
+    """A test that looked for joint or bone infection, and what it found.
+
+    `excludes` True: reported free of infection (no growth, a low synovial count, a PET or
+    labelled scan without infection, infection refuted on the problem list); False: it
+    found infection (organisms grown or seen, a septic-range synovial count)."""
+
+    test: str  # what a clinician calls it: "synovial fluid culture", "PET \"PET-CT\""
+    excludes: bool
+    detail: str  # the result in a few words ("no growth", "1200 /uL")
+    ref: str
+    date: datetime | None
+    joint: str | None = None  # joint the test looked at ("hip"); None: not named
+    side: str | None = None
+    quote: str | None = None  # the sentence read, when from text
+    final: bool = True  # a preliminary result does not exclude anything yet
+
+
+@dataclass(frozen=True)
 class RiskFactor:
     """An AVN risk factor (clinical.md), e.g. systemic corticosteroids or sickle cell."""
 
@@ -182,4 +201,5 @@ class ClinicalFacts:
     episodes: tuple[JointEpisode, ...] = ()
     procedures: tuple[PriorProcedure, ...] = ()
     osteoporosis_refs: tuple[str, ...] = ()
+    infection_tests: tuple[InfectionTest, ...] = ()  # aspirates, PET/labelled scans...
     notes: tuple[str, ...] = field(default=())  # data that could not be used, and why

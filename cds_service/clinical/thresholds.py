@@ -43,3 +43,10 @@ class Thresholds(BaseModel):
     # osteoporotic patients). Younger, with diffuse edema, it stays compatible with TOH:
     # the second seed case (a 50-year-old man) had a subchondral fracture line with TOH.
     insufficiency_fracture_age_years: int = Field(default=60, gt=0)
+    # Synovial white cell count of a hip aspirate: below this (/uL) the fluid is
+    # non-inflammatory and counts as excluding septic arthritis; at or above the septic
+    # limit it is a red flag. Classical synovial fluid classes (non-inflammatory < 2,000,
+    # inflammatory 2,000-50,000, septic > 50,000 /uL); >= 50,000 /uL has a likelihood
+    # ratio of about 7.7 for septic arthritis (Margaretten et al., JAMA 2007;297:1478).
+    synovial_wbc_exclusion_per_ul: float = Field(default=2000.0, gt=0)
+    synovial_wbc_septic_per_ul: float = Field(default=50000.0, gt=0)
