@@ -70,6 +70,9 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
 
     lab_flags, normal, missing = lab_findings(facts.labs, now, t, facts.demographics)
     missing_list = list(missing)
+    blunted = [Reason(f"Markers may be blunted: {r.label} ({r.detail}): a normal CRP, ESR or "
+                      "temperature cannot exclude infection", (r.ref,), r.date, label=r.label)
+               for r in facts.blunting]
     if side is None:
         missing_list.append(Reason("The order names no side: MRI of either hip was accepted"))
 
@@ -92,12 +95,16 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
     if weighed.unanswered:
         found = list(weighed.unanswered) + [
             Reason(f"Immunosuppression: {r.label} ({r.detail})", (r.ref,), r.date, label=r.label)
-            for r in facts.immunosuppression]
+            for r in facts.immunosuppression] + blunted
         against = for_toh(facts, mri_current, side, t) + [
             Reason(f"{r.text} (does not answer every red flag)", r.refs, r.date, r.quote)
             for r in weighed.answered]
         return Assessment(INFECTION, side, tuple(found), tuple(against), tuple(missing_list),
                           exam)
+    if blunted:  # normal markers are then no reassurance
+        missing_list += blunted + [Reason(f"{r.text}, but not reassuring while markers may be "
+                                          "blunted", r.refs, r.date) for r in normal]
+        normal = []
 
     # 2. Imaging needed
     if not readable:

@@ -126,3 +126,25 @@ NON_SYSTEMIC_FORM_TEXT = (
 )
 
 PROCEDURE_CORE_DECOMPRESSION_TEXT = r"core[\s-]+decompress"
+
+# Drugs that blunt CRP, ESR and fever (blunting.py): (kind, ATC prefixes, names). ATC:
+# L04AC07 tocilizumab, L04AC14 sarilumab, L04AC other interleukin inhibitors, L04AB TNF
+# inhibitors, L04AF JAK inhibitors, L04AA24 abatacept, L01 antineoplastic agents.
+BLUNTING_DRUGS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("IL-6 blocker", ("L04AC07", "L04AC14"), ("tocilizumab", "sarilumab", "siltuximab")),
+    ("biologic (interleukin inhibitor)", ("L04AC",),
+     ("anakinra", "canakinumab", "rilonacept", "secukinumab", "ixekizumab", "ustekinumab")),
+    ("biologic (TNF inhibitor)", ("L04AB",),
+     ("infliximab", "adalimumab", "etanercept", "certolizumab", "golimumab")),
+    ("JAK inhibitor", ("L04AF",), ("tofacitinib", "baricitinib", "upadacitinib", "filgotinib")),
+    ("biologic", ("L04AA24", "L01FA01"), ("abatacept", "rituximab")),
+    ("chemotherapy", ("L01",), ()),
+)
+# Prednisone-equivalent factor per mg (standard equivalences: prednisone 5 mg =
+# prednisolone 5 = methylprednisolone 4 = triamcinolone 4 = hydrocortisone 20 =
+# cortisone 25 = dexamethasone 0.75 = betamethasone 0.6 = deflazacort 6).
+PREDNISONE_EQUIVALENT = {
+    "prednisone": 1.0, "prednisolone": 1.0, "methylprednisolone": 1.25, "triamcinolone": 1.25,
+    "hydrocortisone": 0.25, "cortisone": 0.2, "dexamethasone": 5 / 0.75,
+    "betamethasone": 5 / 0.6, "deflazacort": 5 / 6,
+}

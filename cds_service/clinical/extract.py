@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical.anatomy import sides_overlap
+from cds_service.clinical.blunting import blunting
 from cds_service.clinical.episodes import joint_episodes
 from cds_service.clinical.extract_history import (
     classify_conditions, prior_procedures, steroid_exposures, with_recent_fever)
@@ -60,6 +61,10 @@ def collect_facts(record: PatientRecord, now: datetime, thresholds: Thresholds) 
     limits = (thresholds.synovial_wbc_exclusion_per_ul, thresholds.synovial_wbc_septic_per_ul)
     tests = record.derived(f"infection_tests:{limits}", lambda: infection_tests(
         observations, record.of("DiagnosticReport"), condition_list, exams, thresholds))
+    blunted = blunting(record.of("MedicationRequest"), record.of("MedicationStatement"),
+                       medications, condition_list, labs,
+                       now - timedelta(days=thresholds.blunting_lookback_days),
+                       thresholds.high_dose_steroid_mg_per_day)
     notes = [f"{lab.kind} {lab.as_reported} ({lab.ref}) not used: {lab.problem}"
              for lab in labs if not lab.usable]
     notes += steroid_notes
@@ -81,5 +86,6 @@ def collect_facts(record: PatientRecord, now: datetime, thresholds: Thresholds) 
         procedures=tuple(procedures),
         osteoporosis_refs=tuple(conditions.osteoporosis_refs),
         infection_tests=tests,
+        blunting=tuple(blunted),
         notes=tuple(notes),
     )

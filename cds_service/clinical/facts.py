@@ -138,7 +138,7 @@ class RiskFactor:
     detail: str
     ref: str
     date: datetime | None
-    kind: str = "condition"  # "condition" | "steroid" | "alcohol"
+    kind: str = "condition"  # "condition" | "steroid" | "alcohol" | "blunting"
     site: str | None = None
     side: str | None = None
 
@@ -202,4 +202,5 @@ class ClinicalFacts:
     procedures: tuple[PriorProcedure, ...] = ()
     osteoporosis_refs: tuple[str, ...] = ()
     infection_tests: tuple[InfectionTest, ...] = ()  # aspirates, PET/labelled scans...
+    blunting: tuple[RiskFactor, ...] = ()  # why normal CRP/ESR/fever cannot reassure
     notes: tuple[str, ...] = field(default=())  # data that could not be used, and why

@@ -50,3 +50,11 @@ class Thresholds(BaseModel):
     # ratio of about 7.7 for septic arthritis (Margaretten et al., JAMA 2007;297:1478).
     synovial_wbc_exclusion_per_ul: float = Field(default=2000.0, gt=0)
     synovial_wbc_septic_per_ul: float = Field(default=50000.0, gt=0)
+    # Systemic corticosteroids at or above this prednisone-equivalent dose per day blunt
+    # CRP and fever (>= 20 mg/day is "high-level immunosuppression": IDSA guideline for
+    # vaccination of the immunocompromised host, Rubin et al., Clin Infect Dis 2014;58:e44).
+    high_dose_steroid_mg_per_day: float = Field(default=20.0, gt=0)
+    # A marker-blunting drug taken within this many days still blunts: tocilizumab is
+    # given every 1-4 weeks and its CRP suppression outlasts the dosing interval; 90 days
+    # covers the longest intervals (rituximab, monthly biologics) with margin.
+    blunting_lookback_days: int = Field(default=90, gt=0)

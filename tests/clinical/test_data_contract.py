@@ -25,6 +25,8 @@ CODES = sorted(
     | {code for _, snomed, icd, _ in c.RISK_CONDITIONS for code in (*snomed, *icd)}
     | {c.SNOMED_PREGNANT} | set(c.RADIOLOGY_LOINC) | set(c.CATEGORY_MODALITY)
     | set(c.LAB_CATEGORIES) | set(c.MODALITY_PRIORITY)
+    | {atc for _, prefixes, _ in c.BLUNTING_DRUGS for atc in prefixes}
+    | {name for _, _, names in c.BLUNTING_DRUGS for name in names}
 )
 UNITS = sorted({unit for _, _, factors in _LABS.values() for unit in factors})
 
