@@ -145,8 +145,15 @@ def _uncontested_phrases(rules: list) -> list[str]:
             meanings[phrase].add((rule.category, getattr(rule, "direction", None)))
     joined = {p: " " + " ".join(p) + " " for p in meanings}
     every = " | ".join(joined.values())
+    words = {w for p in meanings for w in p}
+
+    def contains_another(p: tuple[str, ...]) -> bool:
+        inner = [p[i:j] for i in range(len(p)) for j in range(i + 1, len(p) + 1)
+                 if (i, j) != (0, len(p)) and all(w in words for w in p[i:j])]
+        return any(q in meanings for q in inner)
+
     return sorted(" ".join(p) for p, m in meanings.items()
-                  if len(m) == 1 and every.count(joined[p]) == 1)
+                  if len(m) == 1 and every.count(joined[p]) == 1 and not contains_another(p))
 
 
 def _tokenizer():

@@ -39,6 +39,12 @@ def states(text: str, concept: str) -> list[str]:
         ("Early AVN is not excluded.", tr.AVN, POSSIBLE),
         ("Could not rule out AVN.", tr.AVN, POSSIBLE),
         ("Can't exclude early AVN.", tr.AVN, POSSIBLE),
+        # "does not rule out" leaves it possible; "X ruled out" after it denies it
+        ("This does not rule out infection.", tr.INFECTION, POSSIBLE),
+        ("The bone scan does not exclude osteomyelitis.", tr.INFECTION, POSSIBLE),
+        ("Septic arthritis ruled out, no antibiotics.", tr.INFECTION, ABSENT),
+        ("Infection has been ruled out by aspiration.", tr.INFECTION, ABSENT),
+        ("Rule out septic arthritis.", tr.INFECTION, POSSIBLE),
         # ... while "can be excluded" denies it
         ("AVN can be excluded.", tr.AVN, ABSENT),
         ("We can exclude osteonecrosis.", tr.AVN, ABSENT),
