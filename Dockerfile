@@ -21,5 +21,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s --retries=3 \
   CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2).status == 200 else 1)"]
 
-# Listening beyond loopback requires [auth] issuers: mount a config and set CDS_CONFIG.
+# Listening beyond loopback requires [auth] issuers, and the production profile requires
+# [service] public_base_url (the URL EHRs call): mount a config and set CDS_CONFIG.
 CMD ["cds-service", "serve", "--host", "0.0.0.0", "--port", "8080", "--workers", "2"]

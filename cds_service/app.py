@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from cds_service.config import Settings, load_settings
+from cds_service.config import Settings, ensure_store_dir, load_settings
 from cds_service.errors import CdsError, Issue, operation_outcome
 from cds_service.fhir.client import ClientLimits, FhirClient, make_session
 from cds_service.logs import configure_logging, request_id
@@ -45,6 +45,7 @@ def create_app(
 
     catalog = load_catalog(settings.service.hooks_dir, known_handlers=set(HANDLERS))
     logics = {name: factory(settings.clinical) for name, factory in HANDLERS.items()}
+    ensure_store_dir(settings.store.url)
     engine = make_engine(settings.store.url)
     if run_migrations:
         migrate(engine)

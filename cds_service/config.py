@@ -14,6 +14,7 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
 
 from cds_service.clinical.thresholds import Thresholds
 from cds_service.security.config import AuthConfig, CacheConfig, CorsConfig, check_cors_with_auth
@@ -38,9 +39,28 @@ class ServiceSection(_Section):
         return value.rstrip("/")
 
 
+def data_dir() -> Path:
+    """Where the default SQLite store lives: $CDS_DATA_DIR, else ./var (relative to the
+    directory the service starts in; scripts/serve starts in the checkout)."""
+    return Path(os.environ.get("CDS_DATA_DIR") or "var")
+
+
+def default_store_url() -> str:
+    return f"sqlite:///{data_dir() / 'cds_service.sqlite3'}"
+
+
+def ensure_store_dir(url: str) -> None:
+    """Create the folder of a SQLite file store (the data directory, on first start)."""
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:") \
+            and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
 class StoreSection(_Section):
     # Any SQLAlchemy URL; SQLite by default so the service works straight after install.
-    url: str = "sqlite:///cds_service.sqlite3"
+    url: str = Field(default_factory=default_store_url)
 
 
 class FhirSection(_Section):
@@ -75,7 +95,7 @@ class Settings(BaseSettings):
     )
 
     service: ServiceSection = ServiceSection()
-    store: StoreSection = StoreSection()
+    store: StoreSection = Field(default_factory=StoreSection)  # reads CDS_DATA_DIR when made
     fhir: FhirSection = FhirSection()
     log: LogSection = LogSection()
     clinical: Thresholds = Thresholds()
@@ -87,6 +107,9 @@ class Settings(BaseSettings):
     def _coherent(self) -> Settings:
         check_cors_with_auth(self.cors, self.auth)
         if self.service.profile == "production":
+            if "public_base_url" not in self.service.model_fields_set:
+                raise ValueError("the production profile requires service.public_base_url "
+                                 "(the URL EHRs call; a token's aud is checked against it)")
             if not self.auth.required:
                 raise ValueError("the production profile requires auth.required = true with issuers")
             plain = [s for s in self.fhir.allowed_servers if not s.startswith("https://")]

@@ -19,10 +19,17 @@ import orjson
 import requests
 
 from cds_service.fhir.client import ClientLimits, FhirClient, make_session
+from cds_service.fhir.errors import FhirError
 from cds_service.prefetch.templates import render
 from cds_service.services.definitions import ServiceDefinition, default_hooks_dir, load_catalog
 
 FETCH_BUDGET_SECONDS = 30.0
+SEND_TIMEOUT_SECONDS = 30.0
+
+
+def utc_today() -> date:
+    """Today as the service sees it (its clock is UTC)."""
+    return datetime.now(UTC).date()
 
 
 def _token(args: argparse.Namespace) -> str | None:
@@ -33,7 +40,8 @@ def _service(service_id: str) -> ServiceDefinition:
     hooks_dir = Path(os.environ.get("CDS_SERVICE__HOOKS_DIR") or default_hooks_dir())
     catalog = load_catalog(hooks_dir)
     if service_id not in catalog.services:
-        raise SystemExit(f"unknown service {service_id!r}; known: {', '.join(sorted(catalog.services))}")
+        raise SystemExit(f"cds-service: unknown service {service_id!r}; known: "
+                         f"{', '.join(sorted(catalog.services))}")
     return catalog.services[service_id]
 
 
@@ -77,10 +85,15 @@ def request_from_fixture(service: ServiceDefinition, name: str, fhir_server: str
     """The request for a fixture patient, dates moved so that its index date is today."""
     from cds_service import fixture_data
 
+    if name not in fixture_data.fixture_names() and not Path(name).is_file():
+        raise SystemExit(f"cds-service: no fixture {name!r}: neither a patient of "
+                         f"fixtures/manifest.toml ({', '.join(fixture_data.fixture_names())}) "
+                         "nor a bundle file")
+    today = utc_today()
     bundle, index_date = fixture_data.load_fixture(name)
-    bundle = fixture_data.rebase_dates(bundle, index_date, date.today())
+    bundle = fixture_data.rebase_dates(bundle, index_date, today)
     return fixture_data.build_hook_request(
-        bundle, service.hook, service, today=date.today(), fhir_server=fhir_server,
+        bundle, service.hook, service, today=today, fhir_server=fhir_server,
         with_prefetch=with_prefetch,
     )
 
@@ -113,8 +126,12 @@ def run_invoke(args: argparse.Namespace, out: TextIO) -> int:
     with_prefetch = not args.no_prefetch
     if args.patient:
         if not args.fhir_server:
-            raise SystemExit("--patient needs --fhir-server")
-        body = request_from_server(service, args.fhir_server, args.patient, _token(args), with_prefetch)
+            raise SystemExit("cds-service: --patient needs --fhir-server")
+        try:
+            body = request_from_server(service, args.fhir_server, args.patient, _token(args),
+                                       with_prefetch)
+        except FhirError as exc:
+            raise SystemExit(f"cds-service: reading {args.fhir_server}: {exc}") from None
     else:
         body = request_from_fixture(service, args.fixture, args.fhir_server, with_prefetch)
         if args.fhir_server and _token(args):
@@ -125,15 +142,38 @@ def run_invoke(args: argparse.Namespace, out: TextIO) -> int:
     if args.print_request:
         out.write(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode() + "\n")
         return 0
-    response = requests.post(
-        f"{args.url.rstrip('/')}/cds-services/{service.id}",
-        data=orjson.dumps(body), headers={"Content-Type": "application/json"}, timeout=30,
-    )
-    if args.json or response.status_code != 200:
+    response = send(args.url, service.id, body)
+    if args.json:
+        out.write(json_only(response) + "\n")
+    elif response.status_code != 200:
         out.write(f"HTTP {response.status_code}\n{response.text}\n")
-        return 0 if response.status_code == 200 else 1
-    out.write(format_cards(response.json()))
-    return 0
+    else:
+        out.write(format_cards(response.json()))
+    return 0 if response.status_code == 200 else 1
+
+
+def send(url: str, service_id: str, body: dict[str, Any]) -> requests.Response:
+    """POST the hook request; one line and exit 1 when nothing answers at ``url``."""
+    try:
+        return requests.post(
+            f"{url.rstrip('/')}/cds-services/{service_id}", data=orjson.dumps(body),
+            headers={"Content-Type": "application/json"}, timeout=SEND_TIMEOUT_SECONDS,
+        )
+    except requests.ConnectionError:
+        raise SystemExit(f"cds-service: no service answers at {url}; start it with "
+                         "./scripts/serve (or pass --url)") from None
+    except requests.Timeout:
+        raise SystemExit(f"cds-service: the service at {url} did not answer within "
+                         f"{SEND_TIMEOUT_SECONDS:.0f} s") from None
+
+
+def json_only(response: requests.Response) -> str:
+    """The response body when it is JSON, else a JSON object saying what came back."""
+    try:
+        return orjson.dumps(response.json(), option=orjson.OPT_INDENT_2).decode()
+    except ValueError:
+        return orjson.dumps({"status": response.status_code,
+                             "error": "the response is not JSON"}).decode()
 
 
 def run_fixtures_load(args: argparse.Namespace, out: TextIO) -> int:
@@ -146,7 +186,7 @@ def run_fixtures_load(args: argparse.Namespace, out: TextIO) -> int:
     else:
         loaded = [fixture_data.load_fixture(name) for name in fixture_data.fixture_names()]
         bundles, index_dates = [b for b, _ in loaded], [d for _, d in loaded]
-    today = datetime.now(UTC).date()
+    today = utc_today()
     rebased = [fixture_data.rebase_dates(b, d, today) if d else b for b, d in zip(bundles, index_dates)]
     for patient_id in load_bundles(args.fhir_server, rebased, _token(args)):
         out.write(f"{patient_id}\n")

@@ -27,7 +27,8 @@ def add_read_command(commands) -> None:  # type: ignore[no-untyped-def]
                       help="input is JSON lines of {\"id\": ..., \"text\": ...}")
     read.add_argument("--vocabulary", type=Path, default=None,
                       help="vocabulary folder (default: hooks/vocabulary of the checkout)")
-    read.add_argument("--config", dest="config", default=argparse.SUPPRESS)
+    read.add_argument("--config", dest="config", default=argparse.SUPPRESS,
+                      help="TOML configuration file (or set CDS_CONFIG)")
     read.set_defaults(func=cmd_read)
 
 

@@ -126,7 +126,8 @@ class Catalog(BaseModel):
 
 
 def default_hooks_dir() -> Path:
-    """`hooks/` beside the package in a checkout, or CDS_HOOKS_DIR (see config)."""
+    """`hooks/` of the checkout: found from the package's own location (not the current
+    directory); an installed, non-editable package must set CDS_SERVICE__HOOKS_DIR."""
     return Path(__file__).resolve().parents[2] / "hooks"
 
 
