@@ -6,8 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from typing import Any
+
 from sqlalchemy import Engine, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from cds_service.errors import BadRequest, Issue
@@ -50,64 +53,91 @@ def record_issued(
         connection.execute(insert(IssuedCardRow.__table__), rows)
 
 
+EVENT_COLUMNS = ("card_uuid", "outcome", "outcome_timestamp")  # uq_feedback_event
+
+
 def record_feedback(engine: Engine, service_id: str, items: Sequence[FeedbackItem]) -> int:
     """Store a feedback batch atomically; returns how many entries were new.
 
-    Every entry must name a card this service issued, and accepted suggestions must be
-    that card's; otherwise the whole batch is refused (400) and nothing is stored.
-    A repeat of an entry already stored (same card, outcome, timestamp) is accepted
-    without a second row: EHRs retry.
+    All or nothing: every entry is checked first (the models bound what the columns
+    hold; here: every entry must name a card this service issued, and accepted
+    suggestions must be that card's), then all rows go in one transaction. One bad
+    entry refuses the whole batch (400) and nothing is stored, so the EHR's retry of a
+    corrected batch stores all of it. A repeat of an entry already stored (same card,
+    outcome, timestamp) is accepted without a second row: EHRs retry
+    (INSERT ... ON CONFLICT DO NOTHING on the event's unique constraint).
     """
     received = datetime.now(UTC)
-    with Session(engine) as session, session.begin():
-        wanted = {item.card for item in items}
-        cards = {
-            row.uuid: row
-            for row in session.scalars(
-                select(IssuedCardRow).where(IssuedCardRow.uuid.in_(wanted))
+    rows = [_feedback_row(service_id, item, received) for item in items]
+    try:
+        with Session(engine) as session, session.begin():
+            _check_cards(session, service_id, items)
+            new = 0
+            for row in rows:
+                new += _insert_new(session, row)
+            return new
+    except DataError:  # a value the database refuses that the models let through
+        raise BadRequest("feedback holds a value the store cannot keep",
+                         [Issue("invalid", "a feedback value is not storable (length or "
+                                "characters); nothing was stored", "feedback")]) from None
+
+
+def _check_cards(session: Session, service_id: str, items: Sequence[FeedbackItem]) -> None:
+    wanted = {item.card for item in items}
+    cards = {
+        row.uuid: row
+        for row in session.scalars(select(IssuedCardRow).where(IssuedCardRow.uuid.in_(wanted)))
+    }
+    issues: list[Issue] = []
+    for index, item in enumerate(items):
+        card = cards.get(item.card)
+        where = f"feedback[{index}].card"
+        if card is None or card.service_id != service_id:
+            issues.append(Issue("not-found", f"card {item.card} was not issued by this service", where))
+            continue
+        unknown = {s.id for s in item.acceptedSuggestions or ()} - set(card.suggestion_ids)
+        if unknown:
+            issues.append(
+                Issue("invalid", f"suggestions {sorted(unknown)} are not on card {item.card}",
+                      f"feedback[{index}].acceptedSuggestions")
             )
-        }
-        issues: list[Issue] = []
-        for index, item in enumerate(items):
-            card = cards.get(item.card)
-            where = f"feedback[{index}].card"
-            if card is None or card.service_id != service_id:
-                issues.append(Issue("not-found", f"card {item.card} was not issued by this service", where))
-                continue
-            unknown = {s.id for s in item.acceptedSuggestions or ()} - set(card.suggestion_ids)
-            if unknown:
-                issues.append(
-                    Issue("invalid", f"suggestions {sorted(unknown)} are not on card {item.card}",
-                          f"feedback[{index}].acceptedSuggestions")
-                )
-        if issues:
-            raise BadRequest("feedback refers to unknown cards or suggestions", issues)
-
-    new = 0
-    for item in items:
-        try:
-            with Session(engine) as session, session.begin():
-                session.add(_feedback_row(service_id, item, received))
-            new += 1
-        except IntegrityError:
-            continue  # the same event again: already stored and committed
-    return new
+    if issues:
+        raise BadRequest("feedback refers to unknown cards or suggestions; nothing was stored",
+                         issues)
 
 
-def _feedback_row(service_id: str, item: FeedbackItem, received: datetime) -> FeedbackRow:
+def _insert_new(session: Session, row: dict[str, Any]) -> int:
+    """1 when the row was inserted, 0 when the same event is already stored."""
+    dialect = session.get_bind().dialect.name
+    table = FeedbackRow.__table__
+    if dialect in ("postgresql", "sqlite"):
+        module = postgresql if dialect == "postgresql" else sqlite
+        statement = module.insert(table).values(**row).on_conflict_do_nothing(
+            index_elements=list(EVENT_COLUMNS)).returning(table.c.id)
+        return len(session.execute(statement).all())
+    exists = session.scalar(select(FeedbackRow.id).where(
+        *(getattr(FeedbackRow, c) == row[c] for c in EVENT_COLUMNS)))
+    if exists is not None:
+        return 0
+    session.execute(insert(table).values(**row))
+    return 1
+
+
+def _feedback_row(service_id: str, item: FeedbackItem, received: datetime) -> dict[str, Any]:
     reason = item.overrideReason.reason if item.overrideReason else None
-    return FeedbackRow(
-        card_uuid=item.card,
-        service_id=service_id,
-        outcome=item.outcome,
-        accepted_suggestions=[s.id for s in item.acceptedSuggestions or ()],
-        override_system=reason.system if reason else None,
-        override_code=reason.code if reason else None,
-        override_display=reason.display if reason else None,
-        user_comment=item.overrideReason.userComment if item.overrideReason else None,
-        outcome_timestamp=item.outcomeTimestamp.astimezone(UTC),  # SQLite drops the offset
-        received_at=received,
-    )
+    return {
+        "card_uuid": item.card,
+        "service_id": service_id,
+        "outcome": item.outcome,
+        "accepted_suggestions": [s.id for s in item.acceptedSuggestions or ()],
+        "override_system": reason.system if reason else None,
+        "override_code": reason.code if reason else None,
+        "override_display": reason.display if reason else None,
+        "user_comment": item.overrideReason.userComment if item.overrideReason else None,
+        # in range: FeedbackItem checks it; SQLite drops the offset, so UTC
+        "outcome_timestamp": item.outcomeTimestamp.astimezone(UTC),
+        "received_at": received,
+    }
 
 
 @dataclass(frozen=True)

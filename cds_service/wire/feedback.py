@@ -1,11 +1,35 @@
-"""Feedback models (CDS Hooks 2.0 §Feedback)."""
+"""Feedback models (CDS Hooks 2.0 §Feedback).
+
+Everything stored is checked here, before the store sees it, so that a value the database
+would refuse is a 400 naming the field, never a 500 with half a batch written: lengths up
+to the columns' (`store/models.py`: card 64, override code 128, system and display 256),
+no NUL character (PostgreSQL text cannot hold one), timestamps that stay within years
+1-9999 once converted to UTC (they are stored in UTC)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictStr, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
+
+NO_NUL = r"^[^\x00]*$"
+
+
+def text(max_length: int, min_length: int = 0) -> object:
+    return Field(min_length=min_length, max_length=max_length, pattern=NO_NUL)
+
+
+Code = Annotated[StrictStr, text(128, 1)]
+Long = Annotated[StrictStr, text(256)]
 
 
 class _Lenient(BaseModel):
@@ -13,26 +37,35 @@ class _Lenient(BaseModel):
 
 
 class FeedbackCoding(_Lenient):
-    system: StrictStr | None = None
-    code: StrictStr = Field(min_length=1)
-    display: StrictStr | None = None
+    system: Long | None = None
+    code: Code
+    display: Long | None = None
 
 
 class OverrideReasonFeedback(_Lenient):
     reason: FeedbackCoding | None = None
-    userComment: StrictStr | None = Field(default=None, max_length=4000)
+    userComment: Annotated[StrictStr, text(4000)] | None = None
 
 
 class AcceptedSuggestion(_Lenient):
-    id: StrictStr = Field(min_length=1)
+    id: Code
 
 
 class FeedbackItem(_Lenient):
-    card: StrictStr = Field(min_length=1, max_length=128)
+    card: Annotated[StrictStr, text(64, 1)]
     outcome: Literal["accepted", "overridden"]
-    acceptedSuggestions: list[AcceptedSuggestion] | None = None
+    acceptedSuggestions: list[AcceptedSuggestion] | None = Field(default=None, max_length=100)
     overrideReason: OverrideReasonFeedback | None = None
     outcomeTimestamp: AwareDatetime
+
+    @field_validator("outcomeTimestamp")
+    @classmethod
+    def _storable(cls, value: datetime) -> datetime:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("must stay within the years 1-9999 in UTC") from None
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> FeedbackItem:
