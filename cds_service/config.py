@@ -61,6 +61,8 @@ def ensure_store_dir(url: str) -> None:
 class StoreSection(_Section):
     # Any SQLAlchemy URL; SQLite by default so the service works straight after install.
     url: str = Field(default_factory=default_store_url)
+    # false: `serve` only checks the schema; `cds-service migrate` runs once (docs/deploy.md)
+    migrate_on_start: bool = True
 
 
 class FhirSection(_Section):

@@ -12,6 +12,7 @@ from gunicorn.glogging import Logger as GunicornLogger
 
 from cds_service.config import Settings
 from cds_service.logs import JsonFormatter, configure_logging
+from cds_service.migrate_cli import schema_problem
 from cds_service.security.urls import is_loopback_host
 from cds_service.store.db import make_engine, migrate
 
@@ -84,7 +85,14 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
         print("cds-service: JWT replay protection needs one memory for all workers: set "
               "[cache] url (Redis) or use --workers 1", file=sys.stderr)
         return 2
-    migrate(make_engine(settings.store.url))
+    engine = make_engine(settings.store.url)
+    if settings.store.migrate_on_start:
+        migrate(engine)
+    elif (problem := schema_problem(engine)) is not None:  # `cds-service migrate` not run
+        log.error("schema_not_current")
+        print(f"cds-service: {problem}", file=sys.stderr)
+        return 2
+    engine.dispose()  # the workers make their own after the fork
     log.info("serving", extra={"port": port, "workers": workers})
     options = {"bind": f"{host}:{port}", "workers": workers,
                "logger_class": _JsonGunicornLogger, **GUNICORN_OPTIONS}
