@@ -43,7 +43,8 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.service.max_body_bytes
     app.config["CDS_SETTINGS"] = settings
 
-    catalog = load_catalog(settings.service.hooks_dir, known_handlers=set(HANDLERS))
+    catalog = load_catalog(settings.service.hooks_dir, known_handlers=set(HANDLERS),
+                           extra_triggers=settings.service.extra_triggers)
     logics = {name: factory(settings.clinical) for name, factory in HANDLERS.items()}
     ensure_store_dir(settings.store.url)
     engine = make_engine(settings.store.url)

@@ -87,7 +87,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                  "URL EHRs call)", settings.service.public_base_url)
     try:
         # a bad hooks file: one line here, not a crash of every worker
-        load_catalog(settings.service.hooks_dir)
+        load_catalog(settings.service.hooks_dir, extra_triggers=settings.service.extra_triggers)
     except DefinitionError as exc:
         raise ConfigProblem([str(exc)]) from None
     return serve(settings, args.host, args.port, args.workers)
@@ -182,10 +182,6 @@ def build_parser() -> argparse.ArgumentParser:
     from cds_service.read_cli import add_read_command
 
     add_read_command(commands)
-
-    from cds_service.migrate_cli import add_migrate_command
-
-    add_migrate_command(commands)
     return parser
 
 

@@ -31,6 +31,8 @@ class ServiceSection(_Section):
     # development: permissive defaults for a laptop; production: auth and https required.
     profile: Literal["development", "production"] = "development"
     hooks_dir: Path = Field(default_factory=default_hooks_dir)
+    # Trigger-list files with `adds_to`, added to hooks/ lists (examples/hl7-sandbox.toml).
+    extra_triggers: tuple[Path, ...] = ()
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
 
     @field_validator("public_base_url")

@@ -1,7 +1,10 @@
 """Key lookup per issuer: inline JWKS, JWKS file, ``jwks_url`` or an allowed ``jku``.
 
 CDS Hooks 2.0 §Trusting CDS Clients: the service keeps, per trusted ``iss``, its JWKS
-(a URL or keys in config) and the ``jku`` URLs it may name. A remote set is cached for
+(a URL or keys in config) and the ``jku`` URLs it may name. A token's ``jku`` must be on
+the issuer's list; its key is then taken from the configured set (``jwks`` or
+``jwks_file``) when that set holds the ``kid``, and fetched from the ``jku`` only
+otherwise (the HL7 sandbox names its key set in every token). A remote set is cached for
 ``jwks_cache_seconds``; a ``kid`` missing from a cached set triggers at most one refetch
 per ``jwks_refresh_interval_seconds`` (shared across replicas with Redis) so a stream of
 invented kids cannot flood the issuer. Stale keys keep serving through an outage of
@@ -131,16 +134,22 @@ class KeyResolver:
         if jku is not None:
             if jku not in issuer.allowed_jku:
                 raise AuthError("jku_not_allowed")
+            pinned = self._configured_keys(issuer)
+            if pinned is not None and kid in pinned:
+                return pinned[kid]  # the configured set holds it: no fetch
             return self._remote_key(jku, kid)
         if issuer.jwks_url is not None:
             return self._remote_key(issuer.jwks_url, kid)
-        if issuer.jwks_file is not None:
-            keys = self._file_keys(issuer.jwks_file)
-        else:
-            keys = self._static[issuer.iss]
+        keys = self._configured_keys(issuer) or {}
         if kid not in keys:
             raise AuthError("unknown_kid")
         return keys[kid]
+
+    def _configured_keys(self, issuer: IssuerConfig) -> dict[str, VerificationKey] | None:
+        """The issuer's ``jwks`` or ``jwks_file`` keys; None for a ``jwks_url`` issuer."""
+        if issuer.jwks_file is not None:
+            return self._file_keys(issuer.jwks_file)
+        return self._static.get(issuer.iss)
 
     # static keys -----------------------------------------------------------------------
 

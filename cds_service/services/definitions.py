@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -38,11 +39,15 @@ class TriggerCode(BaseModel):
 
 
 class TriggerList(BaseModel):
-    """Codes and text patterns (case-insensitive regexes) that identify an order."""
+    """Codes and text patterns (case-insensitive regexes) that identify an order.
+
+    A list with ``adds_to`` (given in ``[service] extra_triggers``, never in hooks/)
+    adds its codes and patterns to the list of that name."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str
     description: str = ""
+    adds_to: str | None = None
     resource_types: tuple[str, ...] = ("ServiceRequest",)
     codes: tuple[TriggerCode, ...] = ()
     text_patterns: tuple[str, ...] = ()
@@ -146,8 +151,12 @@ def _read(path: Path, model: type[BaseModel]) -> BaseModel:
         raise DefinitionError(f"{path}: {problems}") from exc
 
 
-def load_catalog(hooks_dir: Path, known_handlers: set[str] | None = None) -> Catalog:
-    """Load hooks_dir/services/*.toml and hooks_dir/triggers/*.toml, or raise DefinitionError."""
+def load_catalog(
+    hooks_dir: Path, known_handlers: set[str] | None = None,
+    extra_triggers: Sequence[Path] = (),
+) -> Catalog:
+    """Load hooks_dir/services/*.toml and hooks_dir/triggers/*.toml, then add each of
+    ``extra_triggers`` to the list it names; or raise DefinitionError."""
     if not hooks_dir.is_dir():
         raise DefinitionError(f"{hooks_dir}: hooks directory not found")
     triggers: dict[str, TriggerList] = {}
@@ -156,7 +165,11 @@ def load_catalog(hooks_dir: Path, known_handlers: set[str] | None = None) -> Cat
         assert isinstance(trigger_list, TriggerList)
         if trigger_list.name in triggers:
             raise DefinitionError(f"{path}: duplicate trigger list name {trigger_list.name!r}")
+        if trigger_list.adds_to is not None:
+            raise DefinitionError(f"{path}: adds_to: only for [service] extra_triggers files")
         triggers[trigger_list.name] = trigger_list
+    for path in extra_triggers:
+        _add_triggers(triggers, path)
     services: dict[str, ServiceDefinition] = {}
     for path in sorted((hooks_dir / "services").glob("*.toml")):
         service = _read(path, ServiceDefinition)
@@ -173,6 +186,22 @@ def load_catalog(hooks_dir: Path, known_handlers: set[str] | None = None) -> Cat
         services[service.id] = service
     _check_vocabulary(hooks_dir / "vocabulary")
     return Catalog(services=services, triggers=triggers)
+
+
+def _add_triggers(triggers: dict[str, TriggerList], path: Path) -> None:
+    """Add an ``adds_to`` list's codes and patterns to the list it names (in place)."""
+    if not path.is_file():
+        raise DefinitionError(f"{path}: extra trigger list not found")
+    extra = _read(path, TriggerList)
+    assert isinstance(extra, TriggerList)
+    target = triggers.get(extra.adds_to or "")
+    if target is None:
+        raise DefinitionError(f"{path}: adds_to: names no trigger list of hooks/triggers "
+                              f"(known: {', '.join(sorted(triggers))})")
+    triggers[target.name] = target.model_copy(update={
+        "codes": target.codes + extra.codes,
+        "text_patterns": target.text_patterns + extra.text_patterns,
+    })
 
 
 def _check_vocabulary(folder: Path) -> None:
