@@ -92,10 +92,12 @@ def run_layout(work: Path, name: str, replicas: int, workers: int, bodies: dict[
                 peaks = peak_rss_mb(pids)
                 figures["workers"] = [{**memory_mb(pid), "peak_rss_mb": peaks.get(str(pid))}
                                       for pid in pids]
+                figures["loadavg_1min_after"] = round(os.getloadavg()[0], 2)  # shared machine
                 result["scenarios"][scenario] = figures
                 print(f"{name:24} {scenario}: {figures['rps']:7.1f} req/s  p50 "
                       f"{figures['p50_ms']} ms  p99 {figures['p99_ms']} ms  errors "
-                      f"{figures['errors']}  workers {figures['workers']}", flush=True)
+                      f"{figures['errors']}  load {figures['loadavg_1min_after']}  workers "
+                      f"{figures['workers']}", flush=True)
     finally:
         for service in services:
             service.stop()
