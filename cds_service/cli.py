@@ -182,6 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
     from cds_service.read_cli import add_read_command
 
     add_read_command(commands)
+
+    from cds_service.migrate_cli import add_migrate_command
+
+    add_migrate_command(commands)
     return parser
 
 
