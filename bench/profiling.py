@@ -29,7 +29,7 @@ AREAS = [
     ("store write (SQLAlchemy + SQLite commit)", r"\brecord_issued \("),
     ("hook request validation (envelope, context, prefetch shape)", r"\bPipeline\.decode \(|"
      r"\bdecode \(cds_service/pipeline"),
-    ("request body read + JSON decode", r"\bread_json_body \("),
+    ("request body read + JSON decode", r"\b(read_body|parse_json) \(cds_service/routes"),
     ("clinical facts, assessment, cards", r"\bdecide \(|cds_service/clinical/"),
     ("prefetch resolution / FHIR client", r"cds_service/prefetch/|cds_service/fhir/client"),
     ("response encoding", r"\bto_json \(|\bjson_response \("),
@@ -39,7 +39,7 @@ _COMPILED = [(name, re.compile(rx)) for name, rx in AREAS]
 _LINE = re.compile(r":\d+\)$")
 
 
-_IDLE = re.compile(r"^(SyncWorker\.wait|EpollSelector\.select|select|poll|sleep|"
+_IDLE = re.compile(r"^(SyncWorker\.wait|EpollSelector\.select|select|poll|sleep|recv|"
                    r"Arbiter\.(wait_for_signals|sleep)|_wait_for_tstate_lock|wait) \(")
 
 

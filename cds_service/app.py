@@ -14,8 +14,9 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from cds_service.config import Settings, ensure_store_dir, load_settings
-from cds_service.errors import CdsError, Issue, operation_outcome
+from cds_service.errors import CdsError, Issue, ServiceBusy, operation_outcome
 from cds_service.fhir.client import ClientLimits, FhirClient, make_session
+from cds_service.fhir.record import configure_caches
 from cds_service.logs import configure_logging, request_id
 from cds_service.pipeline import Pipeline
 from cds_service.routes import cds, guard, health
@@ -27,7 +28,7 @@ from cds_service.store.db import make_engine, migrate
 
 log = logging.getLogger("cds_service.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-HTTP_ISSUE_CODES = {404: "not-found", 405: "not-supported", 413: "too-costly"}
+HTTP_ISSUE_CODES = {404: "not-found", 405: "not-supported", 408: "timeout", 413: "too-costly"}
 
 
 def create_app(
@@ -50,6 +51,7 @@ def create_app(
     engine = make_engine(settings.store.url)
     if run_migrations:
         migrate(engine)
+    configure_caches(settings.service.cache_mb * 1024 * 1024)
     fhir = settings.fhir
     limits = ClientLimits(
         connect_timeout=fhir.connect_timeout,
@@ -58,6 +60,8 @@ def create_app(
         backoff_seconds=fhir.backoff_seconds,
         max_response_bytes=fhir.max_response_bytes,
         page_cap=fhir.page_cap,
+        max_entries=settings.service.max_bundle_entries,
+        max_depth=settings.service.max_json_depth,
     )
     client = FhirClient(make_session(fhir.parallel_queries), limits)
     executor = ThreadPoolExecutor(max_workers=fhir.parallel_queries, thread_name_prefix="fhir")
@@ -100,7 +104,10 @@ def _finish_request(response: Response) -> Response:
 
 
 def _cds_error(error: CdsError) -> Response:
-    return json_response(error.operation_outcome(), status=error.status)
+    response = json_response(error.operation_outcome(), status=error.status)
+    if isinstance(error, ServiceBusy):
+        response.headers["Retry-After"] = "1"
+    return response
 
 
 def _service_id() -> str | None:

@@ -34,6 +34,16 @@ class ServiceSection(_Section):
     # Trigger-list files with `adds_to`, added to hooks/ lists (examples/hl7-sandbox.toml).
     extra_triggers: tuple[Path, ...] = ()
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    # Bounds on one request's work (README "Limits", docs/limits.md).
+    max_json_depth: int = Field(default=64, ge=8, le=200)
+    max_bundle_entries: int = Field(default=5000, ge=1)
+    max_resources: int = Field(default=10000, ge=1)
+    max_draft_orders: int = Field(default=200, ge=1)
+    request_deadline_seconds: float = Field(default=10.0, gt=0)
+    concurrent_hook_calls: int = Field(default=2, ge=1, le=64)  # per worker
+    threads: int = Field(default=32, ge=1, le=256)  # gunicorn gthread threads per worker
+    read_timeout: float = Field(default=10.0, gt=0)  # headers + body of one request
+    cache_mb: int = Field(default=192, ge=8)  # parsed FHIR data kept per worker
 
     @field_validator("public_base_url")
     @classmethod

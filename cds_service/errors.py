@@ -8,8 +8,11 @@ SHOULD carry an OperationOutcome).
     ├── Forbidden             403  fhirServer not on the allowlist
     ├── NotFound              404  unknown service
     ├── MethodNotAllowed      405
+    ├── RequestTimeout        408  the request body did not arrive in time
     ├── PreconditionFailed    412  data the decision needs could not be obtained
-    └── PayloadTooLarge       413
+    ├── PayloadTooLarge       413  body, or resources in it, over a limit
+    ├── TooCostly             422  the work the input asks for is over a limit
+    └── ServiceBusy           503  no capacity within the request's deadline
 """
 
 from __future__ import annotations
@@ -78,8 +81,20 @@ class PreconditionFailed(CdsError):
     status, issue_code = 412, "incomplete"
 
 
+class RequestTimeout(CdsError):
+    status, issue_code = 408, "timeout"
+
+
 class PayloadTooLarge(CdsError):
     status, issue_code = 413, "too-costly"
+
+
+class TooCostly(CdsError):
+    status, issue_code = 422, "too-costly"
+
+
+class ServiceBusy(CdsError):
+    status, issue_code = 503, "transient"
 
 
 def operation_outcome(issues: Sequence[Issue]) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def build_openapi(catalog: Catalog, public_base_url: str) -> dict[str, Any]:
                 "parameters": [service_param],
                 "requestBody": {"required": True, "content": _json("HookRequest")},
                 "responses": {"200": {"description": "cards", "content": _json("CardsResponse")},
-                              **_errors(400, 401, 403, 404, 412, 413)},
+                              **_errors(400, 401, 403, 404, 408, 412, 413, 422, 503)},
             }},
             "/cds-services/{service_id}/feedback": {"post": {
                 "operationId": "feedback",
@@ -80,7 +80,7 @@ def build_openapi(catalog: Catalog, public_base_url: str) -> dict[str, Any]:
                 "responses": {"200": {"description": "stored", "content": {"application/json": {"schema": {
                     "type": "object", "required": ["received", "stored"],
                     "properties": {"received": {"type": "integer"}, "stored": {"type": "integer"}}}}}},
-                              **_errors(400, 401, 404, 413)},
+                              **_errors(400, 401, 404, 408, 413, 422, 503)},
             }},
             "/healthz": {"get": {"operationId": "healthz", "responses": {"200": {"description": "alive"}}}},
             "/readyz": {"get": {"operationId": "readyz", "responses": {

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import logging
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,9 +18,17 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 
 from cds_service.config import Settings
-from cds_service.errors import BadRequest, Forbidden, Issue, NotFound, PreconditionFailed
+from cds_service.errors import (
+    BadRequest,
+    Forbidden,
+    Issue,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+)
 from cds_service.fhir.client import FhirClient
-from cds_service.fhir.record import cached_record, preload_models
+from cds_service.fhir.record import ResourceTooDeep, cached_record, preload_models
+from cds_service.limits import ComputeSlots, Slot, check_deadline, check_resource_caps, nesting_exceeds
 from cds_service.prefetch.fetch import resolve_prefetch
 from cds_service.prefetch.resolve import check_prefetch_shape
 from cds_service.security import url_allowed
@@ -105,6 +114,7 @@ class Pipeline:
         # not by the first request that sends each resource type.
         preload_models(prefetched_types(catalog))
         self.decisions = DecisionCache()
+        self.slots = ComputeSlots(settings.service.concurrent_hook_calls)
         tune_gc()
 
     def service(self, service_id: str) -> ServiceDefinition:
@@ -114,9 +124,21 @@ class Pipeline:
         return service
 
     def decode(self, service: ServiceDefinition, body: Any) -> tuple[HookRequest, dict[str, Any]]:
-        """Validate the envelope and the hook's context (400 with every problem listed)."""
+        """Validate the envelope and the hook's context (400 with every problem listed).
+
+        Before any model sees it: the envelope's nesting (400 past max_json_depth: model
+        validation and serialisation recurse per level) and the size of every prefetch
+        Bundle and of all of them (413 past max_bundle_entries / max_resources). Prefetched
+        resources are checked for nesting one by one, when parsed (`build_record`)."""
         if not isinstance(body, dict):
             raise BadRequest("request body must be a JSON object")
+        limits = self.settings.service
+        envelope = {k: v for k, v in body.items() if k != "prefetch"}
+        if nesting_exceeds(envelope, limits.max_json_depth):
+            raise BadRequest(f"the request nests deeper than {limits.max_json_depth} levels "
+                             "([service] max_json_depth)",
+                             [Issue("too-costly", "JSON nested deeper than "
+                                    f"{limits.max_json_depth} levels ([service] max_json_depth)")])
         try:
             request = HookRequest.model_validate(body)
         except ValidationError as exc:
@@ -124,11 +146,17 @@ class Pipeline:
         if request.hook != service.hook:
             message = f"hook {request.hook!r} does not match service {service.id!r} ({service.hook})"
             raise BadRequest(message, [Issue("invalid", message, "hook")])
+        check_prefetch_shape(request.prefetch)
+        check_resource_caps(request.prefetch or {}, limits.max_bundle_entries,
+                            limits.max_resources, PayloadTooLarge)
+        draft = request.context.get("draftOrders")
+        check_resource_caps({"draftOrders": draft}, limits.max_draft_orders,
+                            limits.max_draft_orders, PayloadTooLarge, where="context",
+                            settings=("max_draft_orders", "max_draft_orders"))
         try:
             context = CONTEXT_MODELS[service.hook].model_validate(request.context)
         except ValidationError as exc:
             raise BadRequest("invalid context", validation_issues(exc, "context")) from exc
-        check_prefetch_shape(request.prefetch)
         return request, context.model_dump(mode="json", exclude_none=True)
 
     def check_fhir_server(self, request: HookRequest, allowed: tuple[str, ...]) -> None:
@@ -145,8 +173,12 @@ class Pipeline:
                             [Issue("forbidden", "fhirServer must use https", "fhirServer")])
 
     def invoke(
-        self, service_id: str, body: Any, allowed_servers: tuple[str, ...] | None = None
+        self, service_id: str, body: Any, allowed_servers: tuple[str, ...] | None = None,
+        slot: Slot | None = None,
     ) -> HookOutcome:
+        """One hook call. `slot`: the compute slot the route holds, given back while the
+        FHIR server is waited for. The request deadline (limits.deadline_scope) is checked
+        between stages and while the record is built."""
         service = self.service(service_id)
         request, context = self.decode(service, body)
         if allowed_servers is None:
@@ -159,10 +191,12 @@ class Pipeline:
             if not orders:
                 return HookOutcome(CardsResponse().to_json(), service.hook, [])
 
-        prefetch = resolve_prefetch(
-            service, request, self.client, self.executor, self.settings.fhir.budget_seconds,
-            self.settings.fhir.page_size,
-        )
+        check_deadline("before fetching")
+        with slot.released() if slot is not None else nullcontext():
+            prefetch = resolve_prefetch(
+                service, request, self.client, self.executor, self.settings.fhir.budget_seconds,
+                self.settings.fhir.page_size,
+            )
         fatal = {k: why for k, why in prefetch.failures.items() if k not in service.optional_prefetch}
         if fatal:
             raise PreconditionFailed(
@@ -170,10 +204,20 @@ class Pipeline:
                 [Issue("incomplete", f"prefetch {key}: {why}", f"prefetch.{key}")
                  for key, why in sorted(fatal.items())],
             )
+        limits = self.settings.service
+        if prefetch.fetched:  # the client's part was checked in decode: the rest is FHIR data
+            check_resource_caps(prefetch.payloads, limits.max_bundle_entries,
+                                limits.max_resources, PreconditionFailed)
         logic = self.logics[service.handler]
-        record = cached_record(
-            (p for p in prefetch.payloads.values() if p is not None), keep=logic.keep
-        )
+        check_deadline("before reading the record")
+        try:
+            record = cached_record(
+                (p for p in prefetch.payloads.values() if p is not None), keep=logic.keep,
+                max_depth=limits.max_json_depth,
+            )
+        except ResourceTooDeep as exc:
+            raise BadRequest(str(exc), [Issue("too-costly", str(exc))]) from None
+        check_deadline("before deciding")
         now = self.clock()
         invocation = Invocation(service.id, service.hook, context, orders, now)
         issued = self.decisions.decide(logic, invocation, record)

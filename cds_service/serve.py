@@ -19,6 +19,23 @@ from cds_service.store.db import make_engine, migrate
 log = logging.getLogger(__name__)
 
 
+class _NoClientText(logging.Filter):
+    """gunicorn writes the client's invalid request line into its message ("Invalid request
+    from ip=...: Invalid HTTP request line: '...'"), formatted before logging: that line
+    becomes a fixed event. The JSON formatter writes only a message's template, never its
+    arguments; the few messages gunicorn formats itself are capped in length."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.msg
+        if not isinstance(msg, str):  # an exception object as the message: its type only
+            record.msg, record.args = type(msg).__name__, ()
+        elif msg.startswith("Invalid request from ip="):
+            record.msg, record.args = "invalid_request", ()
+        elif len(msg) > 200:
+            record.msg = msg[:200]
+        return True
+
+
 class _JsonGunicornLogger(GunicornLogger):  # type: ignore[misc]
     """gunicorn's own lines (boot, worker exit, timeout) as JSON, like the service's."""
 
@@ -26,6 +43,7 @@ class _JsonGunicornLogger(GunicornLogger):  # type: ignore[misc]
         super().setup(cfg)
         for handler in self.error_log.handlers:
             handler.setFormatter(JsonFormatter())
+        self.error_log.addFilter(_NoClientText())
 
 
 # The production gunicorn settings (bench/floor_server.py runs its floor with these too).

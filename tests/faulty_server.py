@@ -29,6 +29,7 @@ def send(handler: BaseHTTPRequestHandler, status: int, body: bytes | dict,
 class FaultyServer:
     def __init__(self) -> None:
         self.behaviours: dict[str, Behaviour] = {}
+        self.default: Behaviour | None = None  # for paths without a behaviour (else 404)
         self.hits: Counter[str] = Counter()
         self.auth_headers: list[str | None] = []
         outer = self
@@ -38,7 +39,7 @@ class FaultyServer:
                 path = self.path.split("?")[0]
                 outer.hits[path] += 1
                 outer.auth_headers.append(self.headers.get("Authorization"))
-                behaviour = outer.behaviours.get(path)
+                behaviour = outer.behaviours.get(path) or outer.default
                 if behaviour is None:
                     send(self, 404, {"resourceType": "OperationOutcome", "issue": []})
                 else:
@@ -74,4 +75,69 @@ def sleeper(seconds: float) -> Behaviour:
             send(handler, 200, {"resourceType": "Patient", "id": "late"})
         except OSError:
             pass
+    return behave
+
+
+class Trickle:
+    """A FHIR server that sends one byte every `interval` seconds, for up to `seconds`:
+    in its headers (`in_headers=True`) or in a body announced with a large Content-Length.
+    Records, per connection, whether the client hung up before the trickle ended (a
+    client with a real deadline does; a thread stuck in a read does not)."""
+
+    def __init__(self, interval: float = 0.5, seconds: float = 60.0,
+                 in_headers: bool = False) -> None:
+        self.interval, self.seconds, self.in_headers = interval, seconds, in_headers
+        self.started = 0
+        self.hung_up = 0
+        self.finished = 0  # trickles that ran to their end: the client never let go
+        self._lock = threading.Lock()
+
+    def __call__(self, handler: BaseHTTPRequestHandler, _hit: int) -> None:
+        with self._lock:
+            self.started += 1
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\n"
+        if self.in_headers:
+            payload = b"X-Slow: " + b"a" * 100_000
+        else:
+            handler.wfile.write(head + b"Content-Length: 100000\r\n\r\n")
+            handler.wfile.flush()
+            payload = b" " * 100_000
+        if self.in_headers:
+            handler.wfile.write(head)
+            handler.wfile.flush()
+        deadline = time.monotonic() + self.seconds
+        try:
+            for byte in payload:
+                if time.monotonic() > deadline:
+                    with self._lock:
+                        self.finished += 1
+                    return
+                handler.wfile.write(bytes([byte]))
+                handler.wfile.flush()
+                time.sleep(self.interval)
+        except OSError:
+            with self._lock:
+                self.hung_up += 1
+        finally:
+            handler.close_connection = True
+
+    def open(self) -> int:
+        with self._lock:
+            return self.started - self.hung_up - self.finished
+
+
+def serving(resources: list[dict]) -> Behaviour:
+    """Answers reads and searches from `resources` (fixture_data.local_search)."""
+    from cds_service.fixture_data import local_search
+
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": r} for r in resources]}
+
+    def behave(handler: BaseHTTPRequestHandler, _hit: int) -> None:
+        query = handler.path.split("/fhir/", 1)[1]
+        found = local_search(bundle, query)
+        if found is None:
+            send(handler, 404, {"resourceType": "OperationOutcome", "issue": []})
+        else:
+            send(handler, 200, found)
     return behave

@@ -85,15 +85,35 @@ def test_cached_record_depends_on_the_filter() -> None:
     assert [m.id for m in only_a.of("Observation")] == ["a"]
 
 
-def test_record_cache_bounded_by_resources_held() -> None:
+def _big(rid: str, size: int) -> dict[str, Any]:
+    """An Observation carrying a string of `size` characters."""
+    return {**_obs(rid, 1.0), "note": [{"text": rid + "x" * size}]}
+
+
+MB = 1024 * 1024
+
+
+def test_record_cache_bounded_by_bytes_held() -> None:
     from cds_service.fhir.record import RecordCache, cached_record
 
-    cache = RecordCache(size=10, max_resources=3)
-    cached_record([_bundle(_obs("a", 1.0), _obs("b", 1.0))], cache=cache)
-    cached_record([_bundle(_obs("c", 1.0), _obs("d", 1.0))], cache=cache)  # 4 > 3: drop one
-    assert len(cache) == 1
-    cached_record([_bundle(*(_obs(f"x{i}", 1.0) for i in range(4)))], cache=cache)  # too big
-    assert len(cache) == 1
+    cache = RecordCache(size=10, max_bytes=3 * MB)
+    cached_record([_bundle(_big("a", MB))], cache=cache)
+    cached_record([_bundle(_big("b", MB))], cache=cache)
+    assert len(cache) == 2
+    cached_record([_bundle(_big("c", MB))], cache=cache)  # 3 MB and overheads > 3 MB
+    assert len(cache) == 2 and cache.weight <= 3 * MB
+    cached_record([_bundle(_big("d", 4 * MB))], cache=cache)  # heavier than the bound
+    assert len(cache) == 2
+
+
+def test_model_cache_bounded_by_bytes_whatever_the_count() -> None:
+    cache = ModelCache(size=4096, max_bytes=5 * MB)
+    for i in range(20):
+        build_record([_bundle(_big(f"o{i}", MB))], cache=cache)
+    assert len(cache) <= 4 and cache.weight <= 5 * MB
+    for i in range(200):  # small ones: the count bound and the bytes bound both hold
+        build_record([_bundle(_obs(f"s{i}", float(i)))], cache=cache)
+    assert cache.weight <= 5 * MB
 
 
 def _report(text: str) -> dict[str, Any]:
@@ -121,14 +141,22 @@ def test_values_over_the_same_resources_are_shared_between_records() -> None:
     assert isinstance(shared_derived, SharedDerived)
 
 
-def test_shared_values_are_bounded_by_the_resources_they_hold() -> None:
-    from cds_service.fhir.record import SharedDerived
+def test_shared_values_are_bounded_by_the_bytes_they_hold() -> None:
+    from cds_service.fhir.record import ENTRY_OVERHEAD, SharedDerived
 
-    shared = SharedDerived(size=10, max_resources=3)
+    shared = SharedDerived(size=10, max_bytes=6 * ENTRY_OVERHEAD)
     models = [object() for _ in range(4)]
-    shared.get_or_compute("k", models[:2], lambda: 1)
-    shared.get_or_compute("k", models[2:], lambda: 2)  # 4 held > 3: the oldest goes
-    assert len(shared) == 1
-    assert shared.get_or_compute("k", models[2:], lambda: 99) == 2
-    shared.get_or_compute("k", models, lambda: 3)  # more than the bound: not kept
-    assert len(shared) == 1
+    weigh = lambda held: len(held) * ENTRY_OVERHEAD  # noqa: E731
+    shared.get_or_compute("k", models[:2], lambda: 1, weigh)
+    shared.get_or_compute("k", models[2:], lambda: 2, weigh)  # 2 x 3 overheads: both fit
+    assert len(shared) == 2
+    shared.get_or_compute("k", models[1:3], lambda: 3, weigh)  # the oldest goes
+    assert len(shared) == 2
+    assert shared.get_or_compute("k", models[2:], lambda: 99, weigh) == 2
+    shared.get_or_compute("k", models * 2, lambda: 4, weigh)  # more than the bound: not kept
+    assert len(shared) == 2
+
+
+def test_a_record_weighs_its_resources_json() -> None:
+    record = build_record([_bundle(_big("a", MB), _obs("b", 1.0))], cache=ModelCache())
+    assert MB < record.weight < MB + 64 * 1024

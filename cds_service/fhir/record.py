@@ -25,14 +25,22 @@ import orjson
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.resource import Resource
 
+from cds_service.limits import checked, nesting_exceeds
+from cds_service.redact import resource_label
+
 log = logging.getLogger(__name__)
 
-# Per-process caches, least recently used dropped. A parsed Observation takes ~8 KB, so
-# the bounds keep a worker's cached FHIR data under ~80 MB even when no two requests share
-# a resource (the benchmark's 300 MB per worker budget includes ~175 MB of libraries).
+# Per-process caches, least recently used dropped, each bounded by entries and by bytes.
+# An entry weighs its resources' JSON size plus ENTRY_OVERHEAD per resource (a parsed
+# Observation of ~1 KB of JSON takes ~8 KB; a 4 MB string takes its 4 MB), so the bytes
+# bound holds whatever the resources' sizes (issue 13: 400 calls of one distinct 4 MB
+# Observation each had grown a worker by 1.5 GB under a count bound). The three caches
+# share `[service] cache_mb` (192 MB: 64 MB each; they share models, so together they
+# pin at most that much). The benchmark's 300 MB per worker includes ~175 MB of libraries.
 MODEL_CACHE_SIZE = 4096  # parsed resources
-RECORD_CACHE_SIZE = 16  # whole records ...
-RECORD_CACHE_RESOURCES = 6000  # ... holding at most this many resources in all
+RECORD_CACHE_SIZE = 16  # whole records
+ENTRY_OVERHEAD = 8192  # bytes per parsed resource beyond its JSON
+DEFAULT_CACHE_BYTES = 64 * 1024 * 1024  # per cache
 T = TypeVar("T")
 V = TypeVar("V")
 
@@ -81,9 +89,11 @@ class PatientRecord:
     """
 
     by_type: dict[str, list[Resource]] = field(default_factory=dict)
-    skipped_invalid: list[str] = field(default_factory=list)
+    skipped_invalid: list[str] = field(default_factory=list)  # loggable labels (redact)
+    weight: int = 0  # bytes, as the caches count them
     _derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _invalid_errors: list[int] = field(default_factory=list, repr=False, compare=False)
+    _weights: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
     def derived(self, key: str, compute: Callable[[], T],
                 over: Sequence[Any] | None = None) -> T:
@@ -99,7 +109,9 @@ class PatientRecord:
             if over is None:
                 value = compute()
             else:
-                value = shared_derived.get_or_compute(key, over, compute)
+                value = shared_derived.get_or_compute(
+                    key, over, compute,
+                    lambda held: sum(self._weights.get(id(m), ENTRY_OVERHEAD) for m in held))
             self._derived[key] = value
             return value
 
@@ -116,94 +128,9 @@ class PatientRecord:
         return sum(len(v) for v in self.by_type.values())
 
 
-@dataclass(frozen=True)
-class _Invalid:
-    """A resource that failed validation (cached too: it fails the same way again)."""
-
-    errors: int
-
-
-class ModelCache:
-    """Parsed models by a BLAKE2b digest of the resource's JSON, least recently used out."""
-
-    def __init__(self, size: int = MODEL_CACHE_SIZE) -> None:
-        self.size = size
-        self._items: OrderedDict[bytes, Resource | _Invalid] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def parse(self, raw: RawResource) -> Resource | _Invalid:
-        try:
-            key = hashlib.blake2b(orjson.dumps(raw), digest_size=16).digest()
-        except TypeError:  # not plain JSON (a caller's Python object): parse, do not cache
-            return _validate(raw)
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-                return found
-        parsed = _validate(raw)
-        with self._lock:
-            self._items[key] = parsed
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return parsed
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-def _validate(raw: RawResource) -> Resource | _Invalid:
-    try:
-        return get_fhir_model_class(raw["resourceType"]).model_validate(raw)
-    except (KeyError, ValueError) as exc:  # pydantic ValidationError is a ValueError
-        return _Invalid(_error_count(exc))
-
-
-models = ModelCache()
-
-
-def build_record(
-    payloads: Iterable[Any], keep: ResourceFilter = accept_all,
-    cache: ModelCache | None = None,
-) -> PatientRecord:
-    """Parse the kept resources of every payload (Bundle or resource) into R4B models.
-
-    A resource that fails validation is skipped and its type/id logged (never its
-    content): one malformed Observation must not hide the rest of the record.
-    """
-    cache = cache if cache is not None else models
-    record = PatientRecord()
-    seen: set[tuple[str, str]] = set()
-    for payload in payloads:
-        for raw in iter_raw_resources(payload):
-            resource_type = raw["resourceType"]
-            rid = raw.get("id")
-            if isinstance(rid, str):
-                if (resource_type, rid) in seen:
-                    continue
-            if not keep(raw):
-                continue
-            model = cache.parse(raw)
-            if isinstance(model, _Invalid):
-                label = f"{resource_type}/{rid if isinstance(rid, str) else '?'}"
-                record.skipped_invalid.append(label)
-                record._invalid_errors.append(model.errors)
-                log.warning("fhir_resource_invalid", extra={"resource": label,
-                                                            "errors": model.errors})
-                continue
-            if isinstance(rid, str):
-                seen.add((resource_type, rid))
-            record.by_type.setdefault(resource_type, []).append(model)
-    return record
-
-
 class BoundedLru(Generic[V]):
     """Least recently used out, bounded by entries and by the weight they hold in all
-    (resources, for the caches below); an entry heavier than the whole bound is not kept."""
+    (bytes, for the caches here); an entry heavier than the whole bound is not kept."""
 
     def __init__(self, size: int, max_weight: int) -> None:
         self.size = size
@@ -241,26 +168,155 @@ class BoundedLru(Generic[V]):
     def __len__(self) -> int:
         return len(self._items)
 
+    @property
+    def weight(self) -> int:
+        return self._weight
 
-class RecordCache:
-    """Whole records by a BLAKE2b digest of all their payloads' JSON and the filter,
-    bounded by count and by the resources they hold (a larger record is not kept)."""
 
-    def __init__(self, size: int = RECORD_CACHE_SIZE,
-                 max_resources: int = RECORD_CACHE_RESOURCES) -> None:
-        self._lru: BoundedLru[PatientRecord] = BoundedLru(size, max_resources)
+@dataclass(frozen=True)
+class _Invalid:
+    """A resource that failed validation (cached too: it fails the same way again)."""
 
-    def get(self, key: tuple[Any, ...]) -> PatientRecord | None:
-        return self._lru.get(key)
+    errors: int
 
-    def put(self, key: tuple[Any, ...], record: PatientRecord) -> None:
-        self._lru.put(key, record, record.count())
+
+class ResourceTooDeep(ValueError):
+    """A resource nests deeper than the limit: refused before validation (which recurses
+    once per level and would fail with RecursionError near 250 levels)."""
+
+
+class ModelCache:
+    """Parsed models by a BLAKE2b digest of the resource's JSON, least recently used out,
+    bounded by entries and by bytes (JSON size + ENTRY_OVERHEAD each)."""
+
+    def __init__(self, size: int = MODEL_CACHE_SIZE, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        self._lru: BoundedLru[Resource | _Invalid] = BoundedLru(size, max_bytes)
+
+    @property
+    def size(self) -> int:
+        return self._lru.size
+
+    def parse(self, raw: RawResource, max_depth: int | None = None) -> tuple[Resource | _Invalid, int]:
+        """The model (or _Invalid) and its weight in bytes. With `max_depth`, a resource
+        not seen before that nests deeper raises ResourceTooDeep."""
+        try:
+            data = orjson.dumps(raw)
+        except TypeError:  # not plain JSON (a caller's Python object, or nested past 254)
+            self._check_depth(raw, max_depth)
+            return _validate(raw), ENTRY_OVERHEAD
+        key = hashlib.blake2b(data, digest_size=16).digest()
+        weight = len(data) + ENTRY_OVERHEAD
+        found = self._lru.get(key)
+        if found is not None:
+            return found, weight
+        self._check_depth(raw, max_depth)
+        parsed = _validate(raw)
+        self._lru.put(key, parsed, weight)
+        return parsed, weight
+
+    @staticmethod
+    def _check_depth(raw: RawResource, max_depth: int | None) -> None:
+        if max_depth is not None and nesting_exceeds(raw, max_depth):
+            raise ResourceTooDeep(f"{resource_label(raw)} nests deeper than {max_depth} levels "
+                                  "([service] max_json_depth)")
 
     def clear(self) -> None:
         self._lru.clear()
 
     def __len__(self) -> int:
         return len(self._lru)
+
+    @property
+    def weight(self) -> int:
+        return self._lru.weight
+
+
+def _validate(raw: RawResource) -> Resource | _Invalid:
+    try:
+        return get_fhir_model_class(raw["resourceType"]).model_validate(raw)
+    except (KeyError, ValueError) as exc:  # pydantic ValidationError is a ValueError
+        return _Invalid(_error_count(exc))
+    except RecursionError:  # only without max_depth (unit tests, the CLI): still invalid
+        return _Invalid(1)
+
+
+models = ModelCache()
+
+
+def build_record(
+    payloads: Iterable[Any], keep: ResourceFilter = accept_all,
+    cache: ModelCache | None = None, max_depth: int | None = None,
+) -> PatientRecord:
+    """Parse the kept resources of every payload (Bundle or resource) into R4B models.
+
+    A resource that fails validation is skipped: one malformed Observation must not hide
+    the rest of the record. The skipped ones are logged in one line per record (a count
+    and the first few labels: valid ids as they are, anything else hashed; never
+    content). The request deadline is checked as resources are parsed; with `max_depth`,
+    a resource nesting deeper raises ResourceTooDeep.
+    """
+    cache = cache if cache is not None else models
+    record = PatientRecord()
+    seen: set[tuple[str, str]] = set()
+    for payload in payloads:
+        for raw in checked(iter_raw_resources(payload), stage="reading the record"):
+            resource_type = raw["resourceType"]
+            rid = raw.get("id")
+            if isinstance(rid, str):
+                if (resource_type, rid) in seen:
+                    continue
+            if not keep(raw):
+                continue
+            model, weight = cache.parse(raw, max_depth)
+            if isinstance(model, _Invalid):
+                record.skipped_invalid.append(resource_label(raw))
+                record._invalid_errors.append(model.errors)
+                continue
+            if isinstance(rid, str):
+                seen.add((resource_type, rid))
+            record.by_type.setdefault(resource_type, []).append(model)
+            record.weight += weight
+            record._weights[id(model)] = weight
+    log_skipped(record)
+    return record
+
+
+LOGGED_LABELS = 5  # skipped resources named in the log line; the rest are counted
+
+
+def log_skipped(record: PatientRecord) -> None:
+    """One warning for all the invalid resources of a record (never one per resource: a
+    request of 40,000 invalid Conditions once wrote 40,002 lines)."""
+    if record.skipped_invalid:
+        log.warning("fhir_resource_invalid", extra={
+            "count": len(record.skipped_invalid),
+            "resources": record.skipped_invalid[:LOGGED_LABELS],
+            "errors": sum(record._invalid_errors)})
+
+
+class RecordCache:
+    """Whole records by a BLAKE2b digest of all their payloads' JSON and the filter,
+    bounded by count and by the bytes their resources weigh (a heavier record is not kept)."""
+
+    def __init__(self, size: int = RECORD_CACHE_SIZE,
+                 max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        self._lru: BoundedLru[PatientRecord] = BoundedLru(size, max_bytes)
+
+    def get(self, key: tuple[Any, ...]) -> PatientRecord | None:
+        return self._lru.get(key)
+
+    def put(self, key: tuple[Any, ...], record: PatientRecord) -> None:
+        self._lru.put(key, record, record.weight + ENTRY_OVERHEAD)
+
+    def clear(self) -> None:
+        self._lru.clear()
+
+    def __len__(self) -> int:
+        return len(self._lru)
+
+    @property
+    def weight(self) -> int:
+        return self._lru.weight
 
 
 records = RecordCache()
@@ -271,20 +327,22 @@ class SharedDerived:
 
     Parsed models are shared between requests (ModelCache), so the same identities mean
     the same resources. An entry holds its models, so their ids cannot be reused while
-    it lives; bounded like RecordCache, by entries and by the models they hold."""
+    it lives; bounded like RecordCache, by entries and by the bytes of the models held."""
 
     def __init__(self, size: int = RECORD_CACHE_SIZE,
-                 max_resources: int = RECORD_CACHE_RESOURCES) -> None:
-        self._lru: BoundedLru[tuple[tuple[Any, ...], Any]] = BoundedLru(size, max_resources)
+                 max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        self._lru: BoundedLru[tuple[tuple[Any, ...], Any]] = BoundedLru(size, max_bytes)
 
-    def get_or_compute(self, key: str, over: Sequence[Any], compute: Callable[[], T]) -> T:
+    def get_or_compute(self, key: str, over: Sequence[Any], compute: Callable[[], T],
+                       weigh: Callable[[Sequence[Any]], int] | None = None) -> T:
         held = tuple(over)
         ident = (key, *map(id, held))
         found = self._lru.get(ident)
         if found is not None and all(a is b for a, b in zip(found[0], held)):
             return found[1]  # type: ignore[no-any-return]
         value = compute()
-        self._lru.put(ident, (held, value), len(held))
+        weight = weigh(held) if weigh is not None else ENTRY_OVERHEAD * len(held)
+        self._lru.put(ident, (held, value), weight + ENTRY_OVERHEAD)
         return value
 
     def clear(self) -> None:
@@ -292,6 +350,10 @@ class SharedDerived:
 
     def __len__(self) -> int:
         return len(self._lru)
+
+    @property
+    def weight(self) -> int:
+        return self._lru.weight
 
 
 shared_derived = SharedDerived()
@@ -304,9 +366,19 @@ def _filter_key(keep: ResourceFilter) -> tuple[Any, ...]:
     return (owner, getattr(keep, "__func__", keep))
 
 
+def configure_caches(total_bytes: int) -> None:
+    """Bound the worker's three caches of parsed FHIR data to `total_bytes` in all
+    (`[service] cache_mb`), a third each; emptied."""
+    global models, records, shared_derived
+    each = max(1, total_bytes // 3)
+    models = ModelCache(MODEL_CACHE_SIZE, each)
+    records = RecordCache(RECORD_CACHE_SIZE, each)
+    shared_derived = SharedDerived(RECORD_CACHE_SIZE, each)
+
+
 def cached_record(
     payloads: Iterable[Any], keep: ResourceFilter = accept_all,
-    cache: RecordCache | None = None,
+    cache: RecordCache | None = None, max_depth: int | None = None,
 ) -> PatientRecord:
     """build_record, but the same data (and filter) gives the same record object.
 
@@ -321,14 +393,13 @@ def cached_record(
                *_filter_key(keep))
         hash(key)
     except TypeError:  # not plain JSON, or an unhashable filter: no reuse
-        return build_record(payloads, keep)
+        return build_record(payloads, keep, max_depth=max_depth)
     record = cache.get(key)
     if record is None:
-        record = build_record(payloads, keep)
+        record = build_record(payloads, keep, max_depth=max_depth)
         cache.put(key, record)
         return record
-    for label, errors in zip(record.skipped_invalid, record._invalid_errors):
-        log.warning("fhir_resource_invalid", extra={"resource": label, "errors": errors})
+    log_skipped(record)
     return record
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,11 +43,21 @@ def with_page_size(query: str, page_size: int | None) -> str:
     if not page_size:
         return query
     path, sep, params = query.partition("?")
-    if "/" in path.strip("/"):  # Type/id: a read
+    if is_read(query):
         return query
     if any(p.split("=", 1)[0] == "_count" for p in params.split("&") if p):
         return query
     return f"{path}?{params}&_count={page_size}" if params else f"{path}?_count={page_size}"
+
+
+# How long past the budget the pipeline waits for fetch threads to report: the reaper
+# (fhir/deadline.py) cuts their sockets at the deadline and they then raise at once.
+GRACE_SECONDS = 0.5
+
+
+def is_read(query: str) -> bool:
+    """`Type/id` (a read), as opposed to a search (`Type?...`)."""
+    return "/" in query.partition("?")[0].strip("/")
 
 
 def resolve_prefetch(
@@ -76,26 +86,38 @@ def resolve_prefetch(
     deadline = time.monotonic() + budget_seconds
     started = time.monotonic()
     futures: dict[str, Future[dict[str, Any]]] = {}
+    queries: dict[str, str] = {}
     for key in missing:
         try:
             query = with_page_size(render(service.prefetch[key], request.context), page_size)
         except TemplateError as exc:
             result.failures[key] = str(exc)
             continue
+        queries[key] = query
         futures[key] = executor.submit(client.get, request.fhirServer, query, token, deadline)
+    # One wait for all keys, bounded by the one budget (not a wait per key).
+    wait(futures.values(), timeout=max(0.0, deadline - time.monotonic()) + GRACE_SECONDS)
     for key, future in futures.items():
-        try:
-            result.payloads[key] = future.result(timeout=max(0.0, deadline - time.monotonic()) + 1)
-            result.fetched.append(key)
-        except FhirNotFound:
-            result.payloads[key] = None  # a read of a resource that does not exist: no data
-            result.fetched.append(key)
-        except FhirError as exc:
-            result.failures[key] = str(exc)
-            log.warning("prefetch_fetch_failed", extra={"key": key, "error": type(exc).__name__})
-        except TimeoutError:
+        if not future.done():
             future.cancel()
             result.failures[key] = "time budget for FHIR calls exhausted"
             log.warning("prefetch_fetch_failed", extra={"key": key, "error": "TimeoutError"})
+            continue
+        try:
+            result.payloads[key] = future.result()
+            result.fetched.append(key)
+        except FhirNotFound as exc:
+            if is_read(queries[key]):
+                result.payloads[key] = None  # a read of a resource that does not exist: no data
+                result.fetched.append(key)
+            else:  # a search has no "not found": the server did not answer it
+                result.failures[key] = f"{exc}: the FHIR server did not answer the search"
+                log.warning("prefetch_fetch_failed", extra={"key": key, "error": type(exc).__name__})
+        except FhirError as exc:
+            result.failures[key] = str(exc)
+            log.warning("prefetch_fetch_failed", extra={"key": key, "error": type(exc).__name__})
+        except Exception as exc:  # a bug in the client: this key failed, the call goes on
+            result.failures[key] = f"FHIR fetch failed ({type(exc).__name__})"
+            log.error("prefetch_fetch_error", extra={"key": key, "error": type(exc).__name__})
     result.fhir_seconds = time.monotonic() - started
     return result

@@ -8,9 +8,12 @@ import time
 
 import orjson
 from flask import Blueprint, Response, current_app, g, request
+from gunicorn.http.errors import ParseException
 from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
 
-from cds_service.errors import BadRequest
+from cds_service.errors import BadRequest, RequestTimeout
+from cds_service.limits import Deadline, deadline_scope
 from cds_service.pipeline import Pipeline, validation_issues
 from cds_service.store.records import record_feedback
 from cds_service.wire.feedback import FeedbackRequest
@@ -28,12 +31,35 @@ def pipeline() -> Pipeline:
     return current_app.extensions["cds_pipeline"]
 
 
-def read_json_body() -> object:
-    """The request body as JSON, or 400 for a wrong content type or malformed JSON."""
+def read_body() -> bytes:
+    """The request body, or 400 for a wrong content type or a body that cannot be read.
+
+    The body arrives through gunicorn: a malformed chunked encoding (chunk size `zz`)
+    raises gunicorn's parse errors here, and a client that stops sending before its
+    Content-Length hits the worker's read deadline (`[service] read_timeout`, a socket
+    timeout): 400 and 408, not a 500. 413 (over max_body_bytes) comes from Flask."""
     if request.mimetype not in JSON_TYPES:
         raise BadRequest(f"Content-Type must be application/json, not {request.mimetype or 'none'}")
     try:
-        return orjson.loads(request.get_data(cache=False))
+        return request.get_data(cache=False)
+    except HTTPException as exc:
+        # werkzeug turns a failed read into ClientDisconnected (400); a timeout is a 408
+        if isinstance(exc.__context__, TimeoutError):
+            raise RequestTimeout("the request body did not arrive within the read timeout "
+                                 "([service] read_timeout)") from None
+        raise  # 413, or 400 for a client gone before the end of its body
+    except ParseException as exc:
+        raise BadRequest(f"malformed request body framing ({type(exc).__name__})") from None
+    except TimeoutError:
+        raise RequestTimeout("the request body did not arrive within the read timeout "
+                             "([service] read_timeout)") from None
+    except OSError as exc:
+        raise BadRequest(f"the request body could not be read ({type(exc).__name__})") from None
+
+
+def parse_json(data: bytes) -> object:
+    try:
+        return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"malformed JSON: {exc.msg} at position {exc.pos}") from exc
 
@@ -44,13 +70,23 @@ def discovery() -> Response:
     return json_response({"services": services})
 
 
+def request_deadline() -> Deadline:
+    return Deadline(pipeline().settings.service.request_deadline_seconds)
+
+
 @blueprint.post("/cds-services/<service_id>")
 def invoke(service_id: str) -> Response:
+    """Read the body (I/O, bounded by the read timeout), then parse, decide and store
+    inside a compute slot and the request deadline (cds_service.limits)."""
     started = time.perf_counter()
     runner = pipeline()
     runner.service(service_id)  # 404 before reading the body
     g.service_id = service_id
-    outcome = runner.invoke(service_id, read_json_body(), getattr(g, "allowed_fhir_servers", None))
+    data = read_body()
+    deadline = request_deadline()
+    with deadline_scope(deadline), runner.slots.held(deadline) as slot:
+        outcome = runner.invoke(service_id, parse_json(data),
+                                getattr(g, "allowed_fhir_servers", None), slot=slot)
     log.info(
         "hook_invoked",
         extra={
@@ -70,12 +106,15 @@ def feedback(service_id: str) -> Response:
     runner = pipeline()
     runner.service(service_id)
     g.service_id = service_id
-    body = read_json_body()
-    try:
-        parsed = FeedbackRequest.model_validate(body)
-    except ValidationError as exc:
-        raise BadRequest("invalid feedback", validation_issues(exc)) from exc
-    new = record_feedback(runner.engine, service_id, parsed.feedback)
+    data = read_body()
+    deadline = request_deadline()
+    with deadline_scope(deadline), runner.slots.held(deadline):
+        body = parse_json(data)
+        try:
+            parsed = FeedbackRequest.model_validate(body)
+        except ValidationError as exc:
+            raise BadRequest("invalid feedback", validation_issues(exc)) from exc
+        new = record_feedback(runner.engine, service_id, parsed.feedback)
     log.info("feedback_stored", extra={"service": service_id, "count": len(parsed.feedback), "new": new})
     return json_response({"received": len(parsed.feedback), "stored": new})
 

@@ -58,10 +58,10 @@ def _preflight_and_auth() -> Response | None:
     try:
         principal = current_app.extensions["cds_authenticator"].verify(header, audience)
     except AuthError as exc:
-        log.warning("auth_refused", extra={"check": exc.check, "path": request.path})
+        log.warning("auth_refused", extra={"check": exc.check, "path": _route()})
         raise Unauthorized("unauthorized", [Issue("login", "authentication failed")]) from None
     except SecurityUnavailable as exc:
-        log.error("auth_unavailable", extra={"check": exc.check, "path": request.path})
+        log.error("auth_unavailable", extra={"check": exc.check, "path": _route()})
         raise ServiceUnavailable("authentication temporarily unavailable") from None
     g.principal = principal
     # Both lists must allow a fhirServer: the deployment's and the token issuer's.
@@ -69,6 +69,12 @@ def _preflight_and_auth() -> Response | None:
         s for s in settings.fhir.allowed_servers if fhir_server_allowed(principal, s)
     )
     return None
+
+
+def _route() -> str:
+    """The matched route's rule ("/cds-services/<service_id>"), never the raw path: the
+    path is the client's text (any bytes up to gunicorn's 4 KB request line)."""
+    return request.url_rule.rule if request.url_rule is not None else "(unmatched)"
 
 
 def _headers(response: Response) -> Response:

@@ -24,6 +24,7 @@ from cds_service.fhir.record import BoundedLru, PatientRecord
 from cds_service.services.logic import Invocation, IssuedCard, ServiceLogic
 
 DECISION_CACHE_SIZE = 256
+DECISION_CACHE_BYTES = 16 * 1024 * 1024  # cards weigh their JSON; a typical one ~2 KB
 
 
 def reissued(item: IssuedCard) -> IssuedCard:
@@ -38,11 +39,13 @@ def reissued(item: IssuedCard) -> IssuedCard:
 
 
 class DecisionCache:
-    """Cards by (service, record, context, minute), least recently used out."""
+    """Cards by (service, record, context, minute), least recently used out, bounded by
+    entries and by bytes (the cards' JSON and the key's context)."""
 
-    def __init__(self, size: int = DECISION_CACHE_SIZE) -> None:
+    def __init__(self, size: int = DECISION_CACHE_SIZE,
+                 max_bytes: int = DECISION_CACHE_BYTES) -> None:
         self._lru: BoundedLru[tuple[weakref.ref[PatientRecord], list[IssuedCard]]] = (
-            BoundedLru(size, max_weight=size))
+            BoundedLru(size, max_weight=max_bytes))
 
     def decide(self, logic: ServiceLogic, invocation: Invocation,
                record: PatientRecord) -> list[IssuedCard]:
@@ -56,7 +59,8 @@ class DecisionCache:
         if found is not None and found[0]() is record:
             return [reissued(item) for item in found[1]]
         issued = logic.decide(invocation, record)
-        self._lru.put(key, (weakref.ref(record), issued), 1)
+        weight = len(context) + len(orjson.dumps([item.card.to_json() for item in issued]))
+        self._lru.put(key, (weakref.ref(record), issued), weight)
         return issued
 
     def clear(self) -> None:

@@ -14,6 +14,12 @@ from typing import Any
 from cds_service.fhir.record import iter_raw_resources, items
 from cds_service.services.definitions import TriggerList
 
+# Order text read for matching. The trigger patterns ("core decompress ... hip") take time
+# quadratic in repeated words (each occurrence restarts a `.*` scan): 128,000 characters
+# of "core decompress " took 19 s. An order's code text, displays and instructions are a
+# few hundred characters; past this many they are not read (README "Limits").
+MAX_ORDER_TEXT = 500
+
 
 @dataclass(frozen=True)
 class TriggeredOrder:
@@ -29,7 +35,8 @@ class TriggeredOrder:
 
 
 def order_text(resource: Mapping[str, Any]) -> str:
-    """code.text, coding displays and the note/instruction text of an order, lowercased."""
+    """code.text, coding displays and the note/instruction text of an order, lowercased,
+    at most MAX_ORDER_TEXT characters."""
     parts: list[str] = []
     code = resource.get("code")
     if isinstance(code, Mapping):
@@ -43,7 +50,7 @@ def order_text(resource: Mapping[str, Any]) -> str:
     for note in items(resource.get("note")):
         if isinstance(note, Mapping) and isinstance(note.get("text"), str):
             parts.append(note["text"])
-    return " ".join(parts).lower()
+    return " ".join(parts)[:MAX_ORDER_TEXT].lower()
 
 
 def _codings(resource: Mapping[str, Any]) -> Iterable[tuple[str, str]]:

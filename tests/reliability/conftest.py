@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +54,8 @@ def _admin(sql: str) -> None:
         connection.execute(sql)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
+@contextmanager
+def throwaway_database() -> Iterator[str]:
     """A new, empty PostgreSQL database (SQLAlchemy URL), dropped afterwards."""
     name = f"cds_rel_{uuid.uuid4().hex[:12]}"
     try:
@@ -62,8 +63,17 @@ def pg_url() -> Iterator[str]:
     except psycopg.OperationalError as exc:
         pytest.fail(f"real PostgreSQL needed at {PG_ADMIN}: {exc}")
     host = PG_ADMIN.split("://", 1)[1].rsplit("/", 1)[0]
-    yield f"postgresql+psycopg://{host}/{name}"
-    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"postgresql+psycopg://{host}/{name}"
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database (SQLAlchemy URL), dropped afterwards."""
+    with throwaway_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import json
+import socket
+from urllib.parse import urlsplit
 
 import pytest
 import schemathesis
@@ -18,6 +20,7 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from cds_service.fixture_data import HOOKS, fixture_request, load_manifest, service_for_hook
+from tests.reliability import hostile
 from tests.reliability.figures import count
 from tests.reliability.live import running
 
@@ -115,3 +118,50 @@ def test_mutated_requests_conform(api) -> None:  # type: ignore[no-untyped-def]
         assert response.status_code in (200, 400, 412), response.text[:300]
 
     run()
+
+
+# Hostile inputs (issue 13 §5): cases that once gave 500s, each a 4xx with an
+# OperationOutcome that conforms to the description; deep nesting at random depths and
+# places, too. (The PostgreSQL-only DataError cases run on both stores in
+# test_hostile_inputs.py; the feedback cases run here on SQLite.)
+def test_hostile_requests_get_4xx(api) -> None:  # type: ignore[no-untyped-def]
+    by_path = {r.ok().path: r.ok() for r in api.get_all_operations()}
+    invoke, feedback = by_path["/cds-services/{service_id}"], by_path["/cds-services/{service_id}/feedback"]
+
+    def call(operation, body: dict):  # type: ignore[no-untyped-def]
+        count("fuzz cases run")
+        case = operation.Case(path_parameters={"service_id": hostile.SERVICE}, body=body,
+                              media_type="application/json")
+        return case.call_and_validate(timeout=60, excluded_checks=[positive_data_acceptance])
+
+    for name, build, status, phrase in hostile.HOOK_CASES:
+        response = call(invoke, build())
+        assert response.status_code == status and phrase in response.text, (name, response.text[:300])
+    card = call(invoke, hostile.hook_body("crp-mgdl")).json()["cards"][0]["uuid"]
+    for name, change in hostile.BAD_FEEDBACK:
+        response = call(feedback, {"feedback": [hostile.overridden(card, change)]})
+        assert response.status_code == 400, (name, response.text[:300])
+    batch = [hostile.overridden(card, stamp=f"2026-11-21T10:0{i}:00Z") for i in range(5)]
+    batch[2] = hostile.overridden(card, hostile.BAD_FEEDBACK[2][1])
+    assert call(feedback, {"feedback": batch}).status_code == 400
+    assert call(feedback, {"feedback": batch[:2]}).json() == {"received": 2, "stored": 2}
+
+    @given(levels=st.integers(33, 400), where=st.sampled_from(["resource", "context"]))
+    @settings(max_examples=25, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    def deep(levels: int, where: str) -> None:
+        build = hostile.deep_in_resource if where == "resource" else hostile.deep_in_context
+        response = call(invoke, build(levels))
+        assert response.status_code == 400 and "max_json_depth" in response.text
+
+    deep()
+
+
+def test_malformed_chunked_body_gets_400(api) -> None:  # type: ignore[no-untyped-def]
+    url = urlsplit(api.raw_schema["servers"][0]["url"])  # the live service (public_base_url)
+    count("fuzz cases run")
+    with socket.create_connection((url.hostname, url.port), timeout=30) as sock:
+        sock.sendall(hostile.CHUNK_SIZE_ZZ)
+        answer = sock.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert b"OperationOutcome" in answer
