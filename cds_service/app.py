@@ -19,12 +19,13 @@ from cds_service.fhir.client import ClientLimits, FhirClient, make_session
 from cds_service.fhir.record import configure_caches
 from cds_service.logs import configure_logging, request_id
 from cds_service.pipeline import Pipeline
-from cds_service.routes import cds, guard, health
+from cds_service.routes import cds, guard, health, smart
 from cds_service.security import build_authenticator
 from cds_service.routes.cds import json_response
 from cds_service.services.definitions import load_catalog
 from cds_service.services.handlers import HANDLERS
 from cds_service.store.db import make_engine, migrate
+from cds_service.timeline.links import with_app_links
 
 log = logging.getLogger("cds_service.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -47,6 +48,7 @@ def create_app(
     catalog = load_catalog(settings.service.hooks_dir, known_handlers=set(HANDLERS),
                            extra_triggers=settings.service.extra_triggers)
     logics = {name: factory(settings.clinical) for name, factory in HANDLERS.items()}
+    logics = with_app_links(logics, settings.service.public_base_url)  # cards link the app
     ensure_store_dir(settings.store.url)
     engine = make_engine(settings.store.url)
     if run_migrations:
@@ -77,6 +79,7 @@ def create_app(
     app.register_error_handler(Exception, _unexpected_error)
     app.register_blueprint(cds.blueprint)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(smart.blueprint)
     return app
 
 

@@ -101,6 +101,14 @@ class LogSection(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
 
+class SmartSection(_Section):
+    # The evidence timeline app (docs/smart-app.md): the client_id the EHR registered it
+    # under (a public client: no secret, PKCE), and the scopes it asks for.
+    client_id: str = Field(default="cds-evidence-timeline", min_length=1)
+    scope: str = Field(default="launch launch/patient openid fhirUser patient/*.rs",
+                       min_length=1)
+
+
 class Settings(BaseSettings):
     """Everything configurable. See the README's configuration table."""
 
@@ -112,6 +120,7 @@ class Settings(BaseSettings):
     store: StoreSection = Field(default_factory=StoreSection)  # reads CDS_DATA_DIR when made
     fhir: FhirSection = FhirSection()
     log: LogSection = LogSection()
+    smart: SmartSection = SmartSection()
     clinical: Thresholds = Thresholds()
     auth: AuthConfig = AuthConfig()
     cors: CorsConfig = CorsConfig()
