@@ -8,8 +8,8 @@ recent, readable MRI of the ordered hip shows none of these (e.g. "no bone marro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical.anatomy import HEAD_NECK, covers_hip, sides_overlap
@@ -17,7 +17,8 @@ from cds_service.clinical.coded import FEVER
 from cds_service.clinical.exclusion import Flag, weigh
 from cds_service.clinical.facts import ABSENT, POSSIBLE, ClinicalFacts, Finding, ImagingExam
 from cds_service.clinical.modality import label as modality_label
-from cds_service.clinical.reasons import Reason, finding_reason, unique, when
+from cds_service.clinical import reasons as k
+from cds_service.clinical.reasons import Reason, day, finding_reason, unique, when
 from cds_service.clinical.red_flags import lab_findings
 from cds_service.clinical.support import against_toh, for_toh
 from cds_service.clinical.thresholds import Thresholds
@@ -71,10 +72,12 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
     lab_flags, normal, missing = lab_findings(facts.labs, now, t, facts.demographics)
     missing_list = list(missing)
     blunted = [Reason(f"Markers may be blunted: {r.label} ({r.detail}): a normal CRP, ESR or "
-                      "temperature cannot exclude infection", (r.ref,), r.date, label=r.label)
+                      "temperature cannot exclude infection", (r.ref,), r.date, label=r.label,
+                      kind=k.BLUNTED, short=f"{r.label} ({r.detail})")
                for r in facts.blunting]
     if side is None:
-        missing_list.append(Reason("The order names no side: MRI of either hip was accepted"))
+        missing_list.append(Reason("The order names no side: MRI of either hip was accepted",
+                                   kind=k.NO_SIDE, short="the order names no side"))
 
     # 1. Infection not excluded, unless a test on record answered the red flags
     flags = [Flag(r, answerable=True) for r in lab_flags]
@@ -82,11 +85,14 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
         if f.concept == tr.INFECTION and (f.present or f.state == POSSIBLE):
             doubt = f.state == POSSIBLE
             what = "Report raises possible" if doubt else "Report describes"
-            flags.append(Flag(finding_reason(f, f"{what} {f.term or 'infection'}"),
+            flags.append(Flag(finding_reason(f, f"{what} {f.term or 'infection'}",
+                                             kind=k.INFECTION_SEEN),
                               answerable=doubt, after_only=True))
     for f in facts.condition_findings:
         if (f.concept == tr.INFECTION and _hip_side(f, side)) or f.concept == FEVER:
-            flags.append(Flag(finding_reason(f, f"Condition on record: {f.term}"),
+            flags.append(Flag(finding_reason(f, f"Condition on record: {f.term}",
+                                             kind=k.INFECTION_CONDITION,
+                                             short=f"{f.term} on the problem list"),
                               answerable=f.concept == FEVER))
     weighed = weigh(list(dict.fromkeys(flags)), facts.infection_tests, side, now, t)
     answered = weighed.answered if not weighed.unanswered else ()
@@ -94,48 +100,43 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
         missing_list += weighed.notes
     if weighed.unanswered:
         found = list(weighed.unanswered) + [
-            Reason(f"Immunosuppression: {r.label} ({r.detail})", (r.ref,), r.date, label=r.label)
+            Reason(f"Immunosuppression: {r.label} ({r.detail})", (r.ref,), r.date, label=r.label,
+                   kind=k.IMMUNOSUPPRESSION, short=f"{r.label} ({r.detail})")
             for r in facts.immunosuppression] + blunted
         against = for_toh(facts, mri_current, side, t) + [
-            Reason(f"{r.text} (does not answer every red flag)", r.refs, r.date, r.quote)
+            replace(r, text=f"{r.text} (does not answer every red flag)")
             for r in weighed.answered]
         return Assessment(INFECTION, side, tuple(found), tuple(against), tuple(missing_list),
                           exam)
     if blunted:  # normal markers are then no reassurance
-        missing_list += blunted + [Reason(f"{r.text}, but not reassuring while markers may be "
-                                          "blunted", r.refs, r.date) for r in normal]
+        missing_list += blunted + [replace(r, text=f"{r.text}, but not reassuring while markers "
+                                           "may be blunted", kind=k.LAB_BLUNTED)
+                                   for r in normal]
         normal = []
 
     # 2. Imaging needed
     if not readable:
-        if mris:
-            text = (f"MRI of the hip on {when(mris[0].date)} has no readable report "
-                    "(no conclusion, plain-text report or coded findings)")
-            refs = mris[0].refs
-        else:
-            older = sorted((e for e in hip_exams if e.is_mri and e.date), key=lambda e: e.date)
-            last = f"; latest hip MRI {when(older[-1].date)}" if older else "; no hip MRI on record"
-            text = (f"No MRI of the {side + ' ' if side else ''}hip in the last "
-                    f"{t.mri_max_age_days} days{last}")
-            refs = older[-1].refs if older else ()
         other = [Reason(f"Other hip imaging: {modality_label(e.modality)} \"{e.description}\" "
                         f"on {when(e.date)} (not an MRI: radiographs stay normal for weeks in "
-                        "TOH and AVN, a bone scan is not specific)", e.refs, e.date)
+                        "TOH and AVN, a bone scan is not specific)", e.refs, e.date,
+                        kind=k.OTHER_IMAGING,
+                        short=f"{modality_label(e.modality)} {day(e.date)} (\"{e.description}\")")
                  for e in recent if not e.is_mri]
         return Assessment(IMAGING, side, tuple(other), (),
-                          (Reason(text, refs),) + tuple(missing_list), exam, answered)
+                          (_no_mri(mris, hip_exams, side, now, t),) + tuple(missing_list), exam,
+                          answered)
 
     # 3. AVN features or risk factors
     avn_signs = [f for f in current if f.concept == tr.AVN and f.present]
     risks = facts.risk_factors
     if avn_signs or risks:
-        found = [finding_reason(f, f"AVN feature on imaging: {f.term or 'AVN'}")
-                 for f in avn_signs]
+        found = [finding_reason(f, f"AVN feature on imaging: {f.term or 'AVN'}",
+                                kind=k.AVN_SIGN) for f in avn_signs]
         found += [Reason(f"AVN risk factor: {r.label} ({r.detail})", (r.ref,), r.date,
-                         label=r.label)
+                         label=r.label, kind=k.RISK, short=f"{r.label}: {r.detail}")
                   for r in risks]
         against = [finding_reason(f, "Bone marrow edema also reported (fits TOH), but edema "
-                                   "alone does not exclude early AVN")
+                                   "alone does not exclude early AVN", kind=k.EDEMA_ON_RISK)
                    for f in mri_current if f.concept in (tr.BME, tr.TOH) and f.present][:2]
         return Assessment(AVN, side, tuple(unique(found)), tuple(unique(against)),
                           tuple(missing_list), exam, answered)
@@ -163,7 +164,7 @@ def sif_population(facts: ClinicalFacts, t: Thresholds) -> str | None:
     """Why a bare subchondral fracture reads as insufficiency fracture here, or None."""
     age = facts.demographics.age if facts.demographics else None
     if age is not None and age >= t.insufficiency_fracture_age_years:
-        return f"age {age} (>= {t.insufficiency_fracture_age_years})"
+        return f"age {age}, at least {t.insufficiency_fracture_age_years}"
     if facts.osteoporosis_refs:
         return "osteoporosis on the problem list"
     return None
@@ -174,24 +175,57 @@ def _other_lesions(facts: ClinicalFacts, current: list[Finding], side: str | Non
     out = []
     for f in current:
         if f.concept in (tr.SIF, tr.STRESS_FRACTURE) and f.present:
-            out.append(finding_reason(f, f"Fracture on imaging: {f.term}"))
+            out.append(finding_reason(f, f"Fracture on imaging: {f.term}", kind=k.LESION))
         elif f.concept == tr.TUMOUR and (f.present or f.state == POSSIBLE):
-            out.append(finding_reason(f, f"Tumour or marrow infiltration "
-                                       f"{'possible' if f.state == POSSIBLE else 'reported'}: "
-                                       f"{f.term}"))
+            doubt = "possible" if f.state == POSSIBLE else "reported"
+            out.append(finding_reason(f, f"Tumour or marrow infiltration {doubt}: {f.term}",
+                                      kind=k.LESION, short=f"{f.term} ({doubt})"))
     for f in facts.condition_findings:
         if f.concept in (tr.SIF, tr.STRESS_FRACTURE) and f.present and _hip_side(f, side):
-            out.append(finding_reason(f, f"Condition on record: {f.term}"))
+            out.append(finding_reason(f, f"Condition on record: {f.term}", kind=k.LESION,
+                                      short=f"{f.term} on the problem list"))
     diffuse_edema = any(f.concept == tr.BME and f.present and f.diffuse for f in current)
     why = sif_population(facts, t)
     for f in current:
         if f.concept == tr.SUBCHONDRAL_FRACTURE and f.present and (why or not diffuse_edema):
             reason = why or "no diffuse edema around it"
             out.append(finding_reason(f, f"Subchondral fracture read as insufficiency fracture "
-                                      f"({reason})", label="subchondral fracture"))
+                                      f"({reason})", label="subchondral fracture",
+                                      kind=k.LESION, short="subchondral fracture, read as "
+                                      f"insufficiency fracture ({reason})"))
     return out
 
 
 def _absent(current: list[Finding]) -> list[Reason]:
-    return [finding_reason(f, "Report states no bone marrow edema")
+    return [finding_reason(f, "Report states no bone marrow edema", kind=k.NO_EDEMA)
             for f in current if f.concept in (tr.BME, tr.TOH) and f.state == ABSENT]
+
+
+def _no_mri(mris: list[ImagingExam], hip_exams: list[ImagingExam], side: str | None,
+            now: datetime, t: Thresholds) -> Reason:
+    """Why no MRI could be read, told apart: unreadable, too old (its age and the limit),
+    or none on record; the card says which."""
+    hip = {"left": "left hip", "right": "right hip", "bilateral": "hips"}.get(side or "", "hip")
+    if mris:
+        e = mris[0]
+        return Reason(f"MRI of the hip on {when(e.date)} has no readable report (no conclusion, "
+                      "plain-text report or coded findings)", e.refs, e.date, kind=k.MRI_UNREADABLE,
+                      short=f"\"{e.description}\" has no readable report (no conclusion, "
+                      "report text or coded findings)")
+    older = sorted((e for e in hip_exams if e.is_mri and e.date), key=lambda e: e.date)
+    if older:
+        e = older[-1]
+        age = (now - e.date).days
+        old = f"{age} days old" if age >= 0 else "dated in the future"
+        return Reason(f"No MRI of the {hip} in the last {t.mri_max_age_days} days; latest hip "
+                      f"MRI {when(e.date)}", e.refs, e.date, kind=k.MRI_OLD,
+                      label=f"{old}, over the {t.mri_max_age_days}-day limit",
+                      short=f"\"{e.description}\" is {old}; the limit is "
+                      f"{t.mri_max_age_days} days (edema changes within weeks)")
+    undated = [e for e in hip_exams if e.is_mri and not e.date]
+    if undated:
+        return Reason(f"No dated MRI of the {hip}: its recency cannot be judged", undated[0].refs,
+                      label="undated, its age unknown", kind=k.MRI_OLD, short=f"\"{undated[0].description}\" "
+                      "has no date, so its age cannot be judged")
+    return Reason(f"No MRI of the {hip} in the last {t.mri_max_age_days} days; no hip MRI on "
+                  "record", kind=k.MRI_NONE, short=f"no MRI of the {hip} on record")

@@ -13,17 +13,19 @@ that found infection: those stay red flags.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from cds_service.clinical.anatomy import sides_overlap
 from cds_service.clinical.facts import InfectionTest
-from cds_service.clinical.reasons import Reason, unique, when
+from cds_service.clinical import reasons as k
+from cds_service.clinical.reasons import Reason, day, unique, when
 from cds_service.clinical.thresholds import Thresholds
 
 _HIP = ("hip", "pelvis")
 NO_TEST = ("No test on record excludes infection (hip aspirate with culture and cell count, "
            "PET-CT, labelled leucocyte or marrow scan, infectious-diseases review)")
+NO_TEST_SHORT = "no test on record excludes infection (hip aspirate, PET-CT, labelled scan)"
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,10 @@ def _what(x: InfectionTest) -> str:
     return f"{x.test}{' (' + place + ')' if place else ''} on {when(x.date)}: {x.detail}"
 
 
-def test_reason(x: InfectionTest, verb: str = "Infection excluded") -> Reason:
-    return Reason(f"{verb}: {_what(x)}", (x.ref,), x.date, x.quote, label=x.test)
+def test_reason(x: InfectionTest, verb: str = "Infection excluded",
+                kind: str = k.TEST_EXCLUDES) -> Reason:
+    return Reason(f"{verb}: {_what(x)}", (x.ref,), x.date, x.quote, label=x.test, kind=kind,
+                  short=f"{x.test} {day(x.date)}: {x.detail}", side=x.side)
 
 
 def _why_not(x: InfectionTest, side: str | None, now: datetime, t: Thresholds) -> str | None:
@@ -79,7 +83,7 @@ def weigh(flags: list[Flag], tests: tuple[InfectionTest, ...], side: str | None,
           now: datetime, t: Thresholds) -> Weighed:
     """Split the red flags into those a test on record answers and those still standing."""
     lookback = timedelta(days=t.raised_lab_lookback_days)
-    positives = [test_reason(x, "Test found infection") for x in tests
+    positives = [test_reason(x, "Test found infection", k.TEST_POSITIVE) for x in tests
                  if not x.excludes and x.joint in (*_HIP, None) and sides_overlap(x.side, side)
                  and (x.date is None or now - x.date <= lookback)]
     counted, notes = [], []
@@ -89,7 +93,8 @@ def weigh(flags: list[Flag], tests: tuple[InfectionTest, ...], side: str | None,
         why = _why_not(x, side, now, t)
         if why:
             notes.append(Reason(f"Not counted as excluding infection ({why}): {_what(x)}",
-                                (x.ref,), x.date, x.quote))
+                                (x.ref,), x.date, x.quote, kind=k.TEST_NOT_COUNTED,
+                                short=f"{x.test} {day(x.date)} not counted ({why})"))
         else:
             counted.append(x)
     standing, answered_by = [], []
@@ -101,10 +106,10 @@ def weigh(flags: list[Flag], tests: tuple[InfectionTest, ...], side: str | None,
             standing.append(flag.reason)
     if standing or positives:
         if not counted and not notes and not positives:
-            notes.append(Reason(NO_TEST))
+            notes.append(Reason(NO_TEST, kind=k.NO_TEST, short=NO_TEST_SHORT))
         reasons = unique(positives + [f.reason for f in flags])
         return Weighed(tuple(reasons), tuple(test_reason(x) for x in counted), tuple(notes))
     answered = [test_reason(x) for x in answered_by]
-    answered += [Reason(f"{f.reason.text} — answered by the test above", f.reason.refs,
-                        f.reason.date, f.reason.quote, f.reason.label) for f in flags]
+    answered += [replace(f.reason, text=f"{f.reason.text} — answered by the test above")
+                 for f in flags]
     return Weighed((), tuple(unique(answered)), tuple(notes))

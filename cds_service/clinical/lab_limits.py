@@ -32,11 +32,13 @@ ADULT_AGE = 18  # Miller's formula was derived in adults
 @dataclass(frozen=True)
 class Judgement:
     """Raised or not, the upper limit applied (None: the lab's flag alone), and the words
-    for the card: "above 10 mg/L (the configured limit)", "flagged H (high) by the lab"."""
+    for the card: "above 10 mg/L (the configured limit)", "flagged H (high) by the lab";
+    `short` names the limit in a few words ("lab limit 5", "limit 41 for a woman of 72")."""
 
     raised: bool
     limit: float | None
     text: str
+    short: str = ""
 
 
 def esr_limit(demo: Demographics | None) -> tuple[float, str] | None:
@@ -50,10 +52,10 @@ def esr_limit(demo: Demographics | None) -> tuple[float, str] | None:
     return demo.age / 2, f"{who} of {demo.age}"
 
 
-def _by_limit(value: float, limit: float, unit: str, source: str) -> Judgement:
+def _by_limit(value: float, limit: float, unit: str, source: str, short: str) -> Judgement:
     raised = value > limit
     return Judgement(raised, limit, f"{'above' if raised else 'within'} {limit:g} {unit} "
-                                    f"({source})")
+                                    f"({source})", short.format(limit=f"{limit:g}"))
 
 
 def judge(lab: LabValue, demo: Demographics | None, t: Thresholds) -> Judgement:
@@ -62,18 +64,22 @@ def judge(lab: LabValue, demo: Demographics | None, t: Thresholds) -> Judgement:
     source = f"the lab's reference range {lab.range_text}".strip()
     flag = lab.interpretation
     if lab.high is not None and value > lab.high:
-        return _by_limit(value, lab.high, lab.unit, source)
+        return _by_limit(value, lab.high, lab.unit, source, "lab limit {limit}")
     below = lab.low is not None and value < lab.low
     if flag in RAISED_FLAGS and not (flag in ("A", "AA") and below):  # "abnormal" and low
-        return Judgement(True, lab.high, f"flagged {flag} ({RAISED_FLAGS[flag]}) by the lab")
+        return Judgement(True, lab.high, f"flagged {flag} ({RAISED_FLAGS[flag]}) by the lab",
+                         f"flagged {flag} by the lab")
     if lab.high is not None:
-        return _by_limit(value, lab.high, lab.unit, source)
+        return _by_limit(value, lab.high, lab.unit, source, "lab limit {limit}")
     if flag in NOT_RAISED_FLAGS:
-        return Judgement(False, None, f"flagged {flag} ({NOT_RAISED_FLAGS[flag]}) by the lab")
+        return Judgement(False, None, f"flagged {flag} ({NOT_RAISED_FLAGS[flag]}) by the lab",
+                         f"flagged {flag} by the lab")
     if lab.kind == "ESR":
         adjusted = esr_limit(demo)
         if adjusted is not None:
             limit, who = adjusted
             return _by_limit(value, limit, lab.unit,
-                             f"the age- and sex-adjusted limit for a {who}, Miller 1983")
-    return _by_limit(value, getattr(t, _CONFIGURED[lab.kind]), lab.unit, "the configured limit")
+                             f"the age- and sex-adjusted limit for a {who}, Miller 1983",
+                             f"limit {{limit}} for a {who}")
+    return _by_limit(value, getattr(t, _CONFIGURED[lab.kind]), lab.unit, "the configured limit",
+                     "limit {limit}")

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from cds_service.clinical.cards import (
-    MIGRATION, detail, fit, links, source)
+from cds_service.clinical.cards import migration_card
 from cds_service.clinical.core_decompression import is_imaging_observation
 from cds_service.clinical.episodes import joint_label
 from cds_service.clinical.extract import collect_facts
@@ -21,7 +20,6 @@ from cds_service.clinical.reasons import Reason, when
 from cds_service.clinical.thresholds import Thresholds
 from cds_service.fhir.record import PatientRecord, RawResource
 from cds_service.services.logic import Invocation, IssuedCard
-from cds_service.wire.cards import Card
 
 _KEPT = frozenset({"Patient", "Condition", "ImagingStudy", "DiagnosticReport",
                    "MedicationRequest", "MedicationStatement", "Medication", "Procedure"})
@@ -79,22 +77,4 @@ class MigrationLogic:
         if found is None:
             return []
         new, earlier = found
-        timeline = [_episode_reason(e) for e in earlier] + [_episode_reason(new, "Now")]
-        against = [Reason(f"AVN risk factor on record: {r.label} ({r.detail}); multifocal AVN "
-                          "is the alternative to consider", (r.ref,), r.date)
-                   for r in facts.risk_factors]
-        evidence = tuple(dict.fromkeys(
-            [ref for reason in timeline + against for ref in reason.refs]))
-        first = earlier[0]
-        summary = (f"Migratory bone marrow edema: {joint_label(first)} ({when(first.start)}) "
-                   f"then {joint_label(new)} ({when(new.start)}), transient migratory "
-                   "osteoporosis?")
-        card = Card(
-            summary=fit(summary),
-            detail=detail([("Timeline", timeline), ("What argues against it", against)],
-                          evidence, ["**Pattern**", "", _ADVICE, ""]),
-            indicator="info",
-            source=source(MIGRATION),
-            links=links(MIGRATION),
-        )
-        return [IssuedCard(card=card, evidence=evidence)]
+        return [migration_card(new, earlier, facts.risk_factors)]

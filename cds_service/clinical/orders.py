@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cds_service.clinical.codes import LOINC, SNOMED
+from cds_service.clinical.reasons import day
 
 REPEAT_MRI_WEEKS = (6, 8)
 
@@ -54,8 +55,9 @@ def repeat_mri_request(patient_id: str, side: str | None, now: datetime,
         "of the hip; check for resolution")
     resource["occurrencePeriod"] = {"start": start.date().isoformat(),
                                     "end": end.date().isoformat()}
-    resource["note"] = [{"text": "Repeat MRI 6-8 weeks after the first, to follow the edema "
-                                 "before any decision on core decompression."}]
+    resource["note"] = [{"text": f"Repeat MRI 6-8 weeks from the day this was proposed "
+                                 f"({day(start)} to {day(end)}), to "
+                                 "follow the edema before any decision on core decompression."}]
     refs = [r for r in reason_refs if r.startswith(("DiagnosticReport/", "ImagingStudy/"))]
     if refs:
         resource["reasonReference"] = [{"reference": r} for r in refs]

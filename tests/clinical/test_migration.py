@@ -38,8 +38,8 @@ def test_migration_card_with_timeline() -> None:
     card = result.card
     check_card(card.to_json())
     assert card.source.topic.code == "tmo-migration" and card.indicator == "info"
-    assert "left hip (2024-06-01) then left ankle (2025-02-20)" in card.summary
-    assert "resolved by 2024-09-01" in card.detail
+    assert "left hip (1 Jun 2024) to the left ankle (20 Feb 2025)" in card.summary
+    assert "resolved by 1 Sep 2024" in card.detail
     assert {"DiagnosticReport/hip-r", "DiagnosticReport/hip-r2", "DiagnosticReport/ank-r",
             "ImagingStudy/ank"} <= set(result.evidence)
     assert card.suggestions is None and card.links[0].type == "absolute"
