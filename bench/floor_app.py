@@ -1,8 +1,8 @@
-"""The floor: a bare Flask endpoint on the service's stack (Flask, orjson, gunicorn sync).
+"""The floor: a bare Flask endpoint on the service's stack (Flask, orjson, gunicorn gthread).
 
 It receives the same hook request body, parses it as JSON and answers a fixed card: the
 best this stack can do on this machine. bench.py runs it under the same gunicorn settings
-as `cds-service serve` (2 sync workers, same timeouts and keep-alive).
+as `cds-service serve` (2 gthread workers, same timeouts and keep-alive).
 """
 
 from __future__ import annotations

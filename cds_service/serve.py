@@ -10,6 +10,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger as GunicornLogger
 
+from cds_service import http_worker
 from cds_service.config import Settings
 from cds_service.logs import JsonFormatter, configure_logging
 from cds_service.migrate_cli import schema_problem
@@ -47,11 +48,16 @@ class _JsonGunicornLogger(GunicornLogger):  # type: ignore[misc]
 
 
 # The production gunicorn settings (bench/floor_server.py runs its floor with these too).
+# gthread: `threads` threads per worker read requests (each within the read deadline of
+# cds_service.http_worker) and keep-alive connections wait in the worker's poller, so slow
+# clients do not stop the others; `[service] concurrent_hook_calls` bounds the CPU work.
 GUNICORN_OPTIONS: dict[str, Any] = {
-    "worker_class": "sync",
-    "timeout": 30,
+    "worker_class": "cds_service.http_worker.DeadlineThreadWorker",
+    "threads": 32,
+    "worker_connections": 1000,  # open connections per worker, kept-alive ones included
+    "timeout": 30,  # the worker's heartbeat (its main loop), not a request's
     "graceful_timeout": 10,
-    "keepalive": 5,
+    "keepalive": 5,  # idle keep-alive seconds; a proxy in front must close first (4 s)
     "accesslog": None,
     "preload_app": False,  # each worker builds its app (thread pools, NLP) after the fork
     # gunicorn 27 shares ~/.gunicorn/gunicorn.ctl between instances: not wanted.
@@ -112,7 +118,9 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
         return 2
     engine.dispose()  # the workers make their own after the fork
     log.info("serving", extra={"port": port, "workers": workers})
+    http_worker.configure(settings.service.read_timeout)
     options = {"bind": f"{host}:{port}", "workers": workers,
-               "logger_class": _JsonGunicornLogger, **GUNICORN_OPTIONS}
+               "logger_class": _JsonGunicornLogger, **GUNICORN_OPTIONS,
+               "threads": settings.service.threads}
     GunicornApp(options, _worker_app).run()
     return 0
