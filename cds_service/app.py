@@ -22,7 +22,9 @@ from cds_service.pipeline import Pipeline
 from cds_service.routes import cds, guard, health, smart
 from cds_service.security import build_authenticator
 from cds_service.routes.cds import json_response
+from cds_service.routes import rules as rules_page
 from cds_service.services.definitions import load_catalog
+from cds_service.services.card_source import issued_by
 from cds_service.services.handlers import HANDLERS
 from cds_service.store.db import make_engine, migrate
 from cds_service.timeline.links import with_app_links
@@ -48,6 +50,8 @@ def create_app(
     catalog = load_catalog(settings.service.hooks_dir, known_handlers=set(HANDLERS),
                            extra_triggers=settings.service.extra_triggers)
     logics = {name: factory(settings.clinical) for name, factory in HANDLERS.items()}
+    logics = issued_by(logics, catalog, settings.service.public_base_url,  # source, rules page
+                       settings.cards.informational)
     logics = with_app_links(logics, settings.service.public_base_url)  # cards link the app
     ensure_store_dir(settings.store.url)
     engine = make_engine(settings.store.url)
@@ -79,6 +83,7 @@ def create_app(
     app.register_error_handler(Exception, _unexpected_error)
     app.register_blueprint(cds.blueprint)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(rules_page.blueprint)
     app.register_blueprint(smart.blueprint)
     return app
 

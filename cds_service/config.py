@@ -109,6 +109,13 @@ class SmartSection(_Section):
                        min_length=1)
 
 
+class CardsSection(_Section):
+    # Informational cards that change nothing (AVN features found, another lesion: no
+    # warning, no suggestion). On by default: they say why no warning was given; an
+    # informaticist turns them off against alert fatigue (README, docs/data-contract.md).
+    informational: bool = True
+
+
 class Settings(BaseSettings):
     """Everything configurable. See the README's configuration table."""
 
@@ -121,6 +128,7 @@ class Settings(BaseSettings):
     fhir: FhirSection = FhirSection()
     log: LogSection = LogSection()
     smart: SmartSection = SmartSection()
+    cards: CardsSection = CardsSection()
     clinical: Thresholds = Thresholds()
     auth: AuthConfig = AuthConfig()
     cors: CorsConfig = CorsConfig()

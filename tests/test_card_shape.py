@@ -1,6 +1,7 @@
 """Every card for every fixture, from every service, has the shape a surgeon reads in
 seconds (issue 14): a summary under 140 characters, at most 5 bullets and 120 words, no
-bullet twice, no FHIR id in the prose, one date format."""
+bullet twice, no FHIR id in the prose, one date format, and as its source the service
+that issued it with a link to the rules page it serves."""
 
 from __future__ import annotations
 
@@ -76,10 +77,18 @@ def test_the_shape_check_passes_a_good_card() -> None:
 
 
 @pytest.mark.parametrize(("name", "hook"), CASES)
-def test_every_fixture_card_has_the_shape(client, name: str, hook: str) -> None:  # type: ignore[no-untyped-def]
+def test_every_fixture_card_has_the_shape(client, app, name: str, hook: str) -> None:  # type: ignore[no-untyped-def]
     service = SERVICES[hook]
     response = client.post(f"/cds-services/{service}",
                            json=fixture_data.fixture_request(name, hook, today=TODAY))
     assert response.status_code == 200, response.get_data(as_text=True)
+    catalog = app.extensions["cds_pipeline"].catalog
+    base = app.config["CDS_SETTINGS"].service.public_base_url
     for card in response.get_json()["cards"]:
         assert shape_problems(card) == [], (name, hook, card["summary"], card["detail"])
+        source = card["source"]
+        assert source["label"] == catalog.services[service].title
+        assert source["url"] == f"{base}/rules#{source['topic']['code']}"
+        page = client.get(source["url"].removeprefix(base).split("#")[0])
+        assert page.status_code == 200 and f'id="{source["topic"]["code"]}"' in page.get_data(
+            as_text=True)
