@@ -138,7 +138,10 @@ def attachment_text(attachment: Any) -> str | None:
         charset = m.group(1)
     try:
         return decoded.decode(charset, errors="replace")
-    except LookupError:
+    except (LookupError, UnicodeError, ValueError, TypeError):
+        # an unknown charset, or a codec that is not one ("idna", "punycode" and
+        # "undefined" raise whatever the errors= argument): read it as UTF-8, so that one
+        # mislabelled attachment neither fails the call nor hides the rest of the chart
         return decoded.decode("utf-8", errors="replace")
 
 

@@ -117,8 +117,6 @@ def test_a_malformed_chunk_size_gets_400(service: LiveService) -> None:
     assert "unhandled_error" not in service.log()
 
 
-@pytest.mark.xfail(strict=True, reason="UnicodeError in cds_service/clinical/fhir_values.py "
-                   "attachment_text (issue 13 §5): the fix belongs to the clinical reader")
 def test_report_charsets_that_cannot_decode_give_no_500(service: LiveService) -> None:
     for charset in BAD_CHARSETS:
         response = requests.post(service.url(SIGN), json=report_with_charset(charset), timeout=30)
