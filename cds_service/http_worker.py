@@ -14,6 +14,10 @@ are read gthread closes the connection, while the application reads the body the
 answers 408 (routes/cds.py). A send waits at most `send_seconds`. The rest of gthread
 (keep-alive, the poller, graceful shutdown, worker_connections) is unchanged.
 
+Closing a connection, gthread drains it for up to 2 s in the worker's main thread (the
+one that accepts and dispatches); a DeadlineSocket drains only what has already arrived,
+so a client trickling bytes as it is closed cannot stall the worker.
+
 A slow client thus holds one thread for at most `read_seconds`; with `threads` threads
 per worker, other clients keep being answered unless more than `threads x workers` slow
 connections arrive at once. Against that, and for TLS, run the service behind a
@@ -37,6 +41,7 @@ class DeadlineSocket(socket.socket):
     send_seconds = 10.0
     _deadline: float | None = None
     _asked: float | None = None  # a timeout gunicorn set itself (drains, graceful close)
+    _closing = False
 
     @classmethod
     def adopt(cls, sock: socket.socket) -> DeadlineSocket:
@@ -57,7 +62,19 @@ class DeadlineSocket(socket.socket):
         super().settimeout(value)
         self._asked = value
 
+    def shutdown(self, how: int) -> None:
+        super().shutdown(how)
+        if how == socket.SHUT_WR:
+            self._closing = True
+
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        if self._closing:
+            # gunicorn's graceful close (util.close_graceful) half-closes, then drains for up
+            # to 2 s in the worker's main thread, the one that accepts and dispatches: a
+            # client trickling bytes after its answer stalled every other connection of the
+            # worker. Drain what has arrived, never wait (BlockingIOError ends the drain).
+            super().settimeout(0.0)
+            return super().recv(bufsize, flags)
         if self._deadline is not None:
             remaining = self._deadline - time.monotonic()
             if remaining <= 0:

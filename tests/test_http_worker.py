@@ -54,3 +54,34 @@ def test_a_client_socket_read_ends_at_its_deadline() -> None:
         sender.join(5)
         sock.close()
         theirs.close()
+
+
+def test_closing_drains_what_has_arrived_without_waiting() -> None:
+    """gunicorn's graceful close (half-close, then drain) runs in the worker's main thread:
+    with a peer that keeps the connection open, the drain must not wait for more bytes."""
+    from gunicorn.util import close_graceful
+
+    ours, theirs = socket.socketpair()
+    sock = DeadlineSocket.adopt(ours)
+    theirs.sendall(b"left over")
+    sock.setblocking(True)
+    read = []
+    original = DeadlineSocket.recv
+
+    def recording(self, bufsize, flags=0):  # type: ignore[no-untyped-def]
+        try:
+            data = original(self, bufsize, flags)
+        except OSError as exc:
+            read.append(type(exc))
+            raise
+        read.append(data)
+        return data
+
+    DeadlineSocket.recv = recording  # type: ignore[method-assign]
+    try:
+        close_graceful(sock, timeout=60.0)  # returns without waiting for the silent peer
+    finally:
+        DeadlineSocket.recv = original  # type: ignore[method-assign]
+        theirs.close()
+    # the left-over bytes, then "nothing more now" at once (a wait would be a TimeoutError)
+    assert read == [b"left over", BlockingIOError] and sock.fileno() == -1
