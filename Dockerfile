@@ -41,6 +41,9 @@ COPY hooks ./hooks
 USER 10001:10001
 # /data: the SQLite store when no PostgreSQL URL is given (one replica only)
 VOLUME ["/data"]
+# gunicorn gthread workers (a read deadline per request, keep-alive). Put a buffering
+# reverse proxy in front (TLS, slow clients) and publish its port, not 8080; set
+# FORWARDED_ALLOW_IPS to the proxy's address (X-Forwarded-Proto): docs/deployment.md.
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 \
   CMD ["python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=2).status == 200 else 1)"]
