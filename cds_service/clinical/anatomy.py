@@ -10,8 +10,9 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+PELVIC_BONE = "pelvic bone"
 # Site words, most specific first; each maps to its joint.
-_SITE_PATTERNS: tuple[tuple[str, str, str], ...] = (
+_SITE_PATTERNS: tuple[tuple[str, str | None, str], ...] = (
     ("femoral head", "hip", r"femoral\s+heads?|head\s+of\s+(the\s+)?(left\s+|right\s+)?femur|"
                             r"(?-i:FHs?)|onfh"),
     ("femoral neck", "hip", r"femoral\s+necks?|neck\s+of\s+(the\s+)?(left\s+|right\s+)?femur|"
@@ -20,8 +21,12 @@ _SITE_PATTERNS: tuple[tuple[str, str, str], ...] = (
                               r"proximal\s+femora|subtrochanteric"),
     ("acetabulum", "hip", r"acetabul\w*"),
     ("hip", "hip", r"hips?"),
-    ("pelvis", "pelvis", r"pelvis|pelvic|ilium|iliac\s+(bone|wing)s?|ischium|ischial|pubic|"
-                         r"pubis|sacrum|sacral|sacroiliac|sacroiliitis|iliacus|iliac"),
+    ("pelvis", "pelvis", r"pelvis|pelvic"),
+    # Bones of the pelvic ring other than the acetabulum: no joint of their own here. An
+    # exam or edema there is not of the hip (a lumbar MRI that mentions the sacroiliac
+    # joints is no hip MRI) and not another joint of the migratory pattern.
+    (PELVIC_BONE, None, r"ilium|iliac\s+(bone|wing)s?|ischium|ischial|pubic(\s+ram\w*)?|pubis|"
+                        r"sacrum|sacral|sacroiliac|sacroiliitis|iliacus|iliac"),
     ("knee", "knee", r"knees?|(medial\s+|lateral\s+)?(femoral\s+)?condyles?|tibial\s+plateaus?|"
                      r"patella\w*|prepatellar|infrapatellar|distal\s+femor\w*|distal\s+femur|"
                      r"proximal\s+tibi\w*"),
@@ -241,6 +246,12 @@ def side_of_text(text: str | None) -> str | None:
 
 def joint_of(site: str | None) -> str | None:
     return JOINT_OF.get(site) if site else None
+
+
+def region_of(site: str | None) -> str | None:
+    """The joint, or "pelvis" for the other pelvic bones: how `cds-service read` names
+    where a finding is (a pelvic bone has no joint in the decision)."""
+    return "pelvis" if site == PELVIC_BONE else joint_of(site)
 
 
 def side_of_codings(codes: Iterable[tuple[str | None, str | None, str | None]]) -> str | None:

@@ -7,7 +7,7 @@ of the internal Mention.
 
 from __future__ import annotations
 
-from cds_service.clinical.anatomy import joint_of
+from cds_service.clinical.anatomy import region_of
 from cds_service.clinical.facts import (
     ABSENT, HISTORICAL, IMPROVING, INDICATION, POSSIBLE, PRESENT, RESOLVED, state_of)
 from cds_service.clinical.text_reader import Mention, Reading
@@ -27,7 +27,7 @@ def finding(mention: Mention) -> dict:
         "concept": mention.concept,
         "status": status_of(mention),
         "improving": mention.improving and status_of(mention) == "present",
-        "joint": joint_of(mention.site),
+        "joint": region_of(mention.site),
         "site": mention.site,
         "side": mention.side,
         "section": mention.section,
