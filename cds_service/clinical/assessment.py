@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from cds_service.clinical import text_rules as tr
+from cds_service.clinical.alcohol import weak_factor_reasons
 from cds_service.clinical.anatomy import HEAD_NECK, covers_hip, sides_overlap
 from cds_service.clinical.coded import FEVER
 from cds_service.clinical.exclusion import Flag, weigh
@@ -134,7 +135,7 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
                                 kind=k.AVN_SIGN) for f in avn_signs]
         found += [Reason(f"AVN risk factor: {r.label} ({r.detail})", (r.ref,), r.date,
                          label=r.label, kind=k.RISK, short=f"{r.label}: {r.detail}")
-                  for r in risks]
+                  for r in risks] + weak_factor_reasons(facts.weak_risk_factors)
         against = [finding_reason(f, "Bone marrow edema also reported (fits TOH), but edema "
                                    "alone does not exclude early AVN", kind=k.EDEMA_ON_RISK)
                    for f in mri_current if f.concept in (tr.BME, tr.TOH) and f.present][:2]
@@ -156,8 +157,9 @@ def assess(facts: ClinicalFacts, t: Thresholds, side: str | None) -> Assessment:
         return Assessment(None, side, (), tuple(_absent(mri_current)), tuple(missing_list),
                           exam, answered)
     return Assessment(TOH, side, tuple(for_toh(facts, mri_current, side, t) + normal),
-                      tuple(against_toh(facts, current, side)), tuple(missing_list), exam,
-                      answered)
+                      tuple(against_toh(facts, current, side)
+                            + weak_factor_reasons(facts.weak_risk_factors)),
+                      tuple(missing_list), exam, answered)
 
 
 def sif_population(facts: ClinicalFacts, t: Thresholds) -> str | None:

@@ -24,12 +24,17 @@ TEMPERATURE = ("8310-5",)
 PREGNANCY_STATUS = ("82810-3",)  # verified; value SNOMED 77386006 Pregnant
 GESTATIONAL_AGE = ("11884-4", "49051-6")  # 11884-4 verified
 AUDIT_C = ("72109-2", "75626-2")  # verified: panel / total score
+# Recorded alcohol intake: LOINC 74013-4 "Alcoholic drinks per day" (HL7 IPS example
+# Observation); SNOMED 160573003 "Alcohol intake" (C-CDA social history observation, value
+# in {drink}/d or {drink}/wk).
+ALCOHOL_DRINKS_PER_DAY = ("74013-4",)
+ALCOHOL_INTAKE_SNOMED = ("160573003",)
 # Joint aspirate (third-party LOINC lists): 621-3 "Bacteria identified in Synovial fluid
 # by Culture", 26469-7 "Leukocytes [#/volume] in Synovial fluid".
 SYNOVIAL_CULTURE = ("621-3",)
 SYNOVIAL_WBC = ("26469-7",)
 LAB_CODES = (CRP + ESR + WBC + TEMPERATURE + PREGNANCY_STATUS + GESTATIONAL_AGE + AUDIT_C
-             + SYNOVIAL_CULTURE + SYNOVIAL_WBC)
+             + ALCOHOL_DRINKS_PER_DAY + SYNOVIAL_CULTURE + SYNOVIAL_WBC)
 
 # MR hip (and pelvis) study codes, used for DiagnosticReport.code (third-party lists;
 # 30687-8 "Hip MRI WO contrast", 30688-6 "Hip MRI W and WO contrast IV").

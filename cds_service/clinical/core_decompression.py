@@ -22,6 +22,7 @@ from cds_service.services.triggers import order_text
 _ALWAYS_KEPT = frozenset({"Patient", "Condition", "ImagingStudy", "DiagnosticReport",
                           "MedicationRequest", "MedicationStatement", "Medication", "Procedure"})
 _LAB_CODES = frozenset(c.LAB_CODES)
+_SNOMED_CODES = frozenset(c.ALCOHOL_INTAKE_SNOMED)  # Observations coded in SNOMED only
 
 
 def is_imaging_observation(raw: Mapping[str, Any]) -> bool:
@@ -42,8 +43,10 @@ def has_lab_code(raw: Mapping[str, Any]) -> bool:
     code = raw.get("code")
     if not isinstance(code, Mapping):
         return False
-    return any(isinstance(coding, Mapping) and coding.get("system") == c.LOINC
-               and coding.get("code") in _LAB_CODES for coding in items(code.get("coding")))
+    return any(isinstance(coding, Mapping) and (
+        (coding.get("system") == c.LOINC and coding.get("code") in _LAB_CODES)
+        or (coding.get("system") == c.SNOMED and coding.get("code") in _SNOMED_CODES))
+        for coding in items(code.get("coding")))
 
 
 def keep_for_order(raw: RawResource) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from cds_service.clinical import text_rules as tr
+from cds_service.clinical.alcohol import alcohol_factors, alcohol_records
 from cds_service.clinical.anatomy import sides_overlap
 from cds_service.clinical.blunting import blunting
 from cds_service.clinical.episodes import joint_episodes
@@ -12,7 +13,7 @@ from cds_service.clinical.extract_history import (
     classify_conditions, prior_procedures, steroid_exposures, with_recent_fever)
 from cds_service.clinical.extract_imaging import imaging_exams
 from cds_service.clinical.extract_labs import (
-    alcohol_screens, demographics, lab_values, pregnancy, pregnancy_observations)
+    demographics, lab_values, pregnancy, pregnancy_observations)
 from cds_service.clinical.facts import ABSENT, POSSIBLE, ClinicalFacts, PriorProcedure
 from cds_service.clinical.infection_tests import infection_tests
 from cds_service.clinical.fhir_values import ref
@@ -39,8 +40,10 @@ def collect_facts(record: PatientRecord, now: datetime, thresholds: Thresholds) 
         record.of("MedicationRequest"), record.of("MedicationStatement"),
         now - timedelta(days=thresholds.steroid_lookback_days), medications)
     sex = demo.sex if demo else None
-    alcohol = record.derived(f"alcohol_screens:{sex}",
-                             lambda: tuple(alcohol_screens(observations, sex)), over=observations)
+    drink_g = thresholds.standard_drink_g
+    alcohol, weak_alcohol = alcohol_factors(record.derived(
+        f"alcohol_records:{drink_g}", lambda: alcohol_records(observations, thresholds),
+        over=observations), sex, now, thresholds)
     labs = record.derived("lab_values", lambda: tuple(lab_values(observations)),
                           over=observations)
     procedure_list = record.of("Procedure")
@@ -77,7 +80,8 @@ def collect_facts(record: PatientRecord, now: datetime, thresholds: Thresholds) 
         condition_findings=tuple(conditions.findings),
         doubts=tuple(conditions.doubts),
         labs=tuple(labs),
-        risk_factors=tuple(conditions.risk_factors + steroids + list(alcohol)),
+        risk_factors=tuple(conditions.risk_factors + steroids + alcohol),
+        weak_risk_factors=tuple(weak_alcohol),
         immunosuppression=tuple(conditions.immunosuppression + steroids),
         pregnancy=pregnancy(observations, conditions.postpartum, record.derived(
             "pregnancy_observations", lambda: pregnancy_observations(observations),

@@ -1,4 +1,5 @@
-"""Labs, vital signs, pregnancy, AUDIT-C and demographics from Observations and Patient.
+"""Labs, vital signs, pregnancy and demographics from Observations and Patient (alcohol:
+alcohol.py).
 
 Units are converted with the UCUM code of the quantity, never assumed: CRP arrives in
 mg/L or mg/dL (x10); a value whose unit is not a known UCUM code is kept but marked
@@ -14,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from cds_service.clinical import codes as c
-from cds_service.clinical.facts import Demographics, LabValue, Pregnancy, RiskFactor
+from cds_service.clinical.facts import Demographics, LabValue, Pregnancy
 from cds_service.clinical.fhir_values import (
     age_years, codings, first_date, has_code, ref)
 
@@ -207,23 +208,3 @@ def pregnancy(observations: list[Any], postpartum_refs: list[tuple[str, datetime
 
 def _later(a: datetime | None, b: datetime | None) -> bool:
     return b is None or (a is not None and a > b)
-
-
-def alcohol_screens(observations: list[Any], sex: str | None) -> list[RiskFactor]:
-    """Positive AUDIT-C (>= 4 men, >= 3 women and unknown sex): heavy alcohol use risk."""
-    cutoff = 4 if sex == "male" else 3
-    out = []
-    for obs in observations:
-        if obs.status in _INACTIVE or not has_code(obs.code, c.LOINC, c.AUDIT_C):
-            continue
-        scores = [obs.valueInteger] if obs.valueInteger is not None else []
-        scores += [q.value for q in _quantities(obs, c.AUDIT_C)]
-        scores += [comp.valueInteger for comp in obs.component or ()
-                   if comp.valueInteger is not None and has_code(comp.code, c.LOINC, c.AUDIT_C)]
-        score = max((float(s) for s in scores if s is not None), default=None)
-        if score is not None and score >= cutoff:
-            out.append(RiskFactor("heavy alcohol use", f"AUDIT-C score {score:g} (positive "
-                                  f"at >= {cutoff} for {sex or 'unknown sex'})", ref(obs),
-                                  _date(obs), kind="alcohol"))
-    return out
-

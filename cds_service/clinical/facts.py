@@ -196,6 +196,8 @@ class ClinicalFacts:
     doubts: tuple[Finding, ...] = ()  # suspected/provisional diagnoses (e.g. "suspected AVN")
     labs: tuple[LabValue, ...] = ()
     risk_factors: tuple[RiskFactor, ...] = ()
+    # named on the card, never enough alone to set TOH aside (a positive alcohol screen)
+    weak_risk_factors: tuple[RiskFactor, ...] = ()
     immunosuppression: tuple[RiskFactor, ...] = ()
     pregnancy: Pregnancy | None = None
     episodes: tuple[JointEpisode, ...] = ()

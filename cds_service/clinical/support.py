@@ -70,7 +70,7 @@ def for_toh(facts: ClinicalFacts, current: list[Finding], side: str | None,
                               short=f"earlier {joint_label(e)} edema ({day(e.start)}), "
                                     f"{'resolved' if e.closed else 'improved'}: "
                                     "migratory pattern"))
-    if not facts.risk_factors:
+    if not facts.risk_factors and not facts.weak_risk_factors:
         out.append(Reason("No AVN risk factor found (problem list, systemic corticosteroids, "
                           "AUDIT-C)", kind=k.NO_RISK,
                           short="none on record (problem list, steroids, AUDIT-C)"))

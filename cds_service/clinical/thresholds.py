@@ -58,3 +58,23 @@ class Thresholds(BaseModel):
     # given every 1-4 weeks and its CRP suppression outlasts the dosing interval; 90 days
     # covers the longest intervals (rituximab, monthly biologics) with margin.
     blunting_lookback_days: int = Field(default=90, gt=0)
+    # AUDIT-C (0-12): a positive screen at >= 4 for men (Bush K et al., Arch Intern Med
+    # 1998;158:1789) and >= 3 for women (Bradley KA et al., Alcohol Clin Exp Res
+    # 2007;31:1208; also used for unknown sex): a weak factor, named on the card. 8-12 is
+    # high risk (severe misuse; Rubinsky AD et al., Alcohol Clin Exp Res 2013;37:1380):
+    # an AVN risk factor.
+    audit_c_positive_men: int = Field(default=4, ge=1, le=12)
+    audit_c_positive_women: int = Field(default=3, ge=1, le=12)
+    audit_c_high_risk: int = Field(default=8, ge=1, le=12)
+    # Recorded intake at or above this much ethanol a week is heavy use: alcohol-associated
+    # osteonecrosis needs > 400 mL/week (320 g) for over 6 months, the osteonecrosis
+    # diagnosed within a year of it (ARCO criteria, Yoon BH et al., J Arthroplasty
+    # 2019;34:169; Hirota Y et al., Am J Epidemiol 1993;137:530: relative risk ~10 from
+    # 400 mL/week).
+    heavy_alcohol_ml_per_week: float = Field(default=400.0, gt=0)
+    # Grams of ethanol in one "drink" when an intake is recorded in drinks: the US
+    # standard drink, 14 g (NIAAA). UK units are 8 g (NHS), grams are grams.
+    standard_drink_g: float = Field(default=14.0, gt=0)
+    # A high-risk AUDIT-C or heavy intake older than this is named, no longer a risk
+    # factor (ARCO: the osteonecrosis follows the drinking within a year).
+    alcohol_lookback_days: int = Field(default=365, gt=0)

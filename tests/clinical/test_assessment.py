@@ -128,7 +128,8 @@ def test_configurable_mri_window() -> None:
         (TOH_TEXT, (med_request("p", "Prednisone 40 mg", rxnorm="8640"),), AVN),
         (TOH_TEXT, (med_request("p", "Hydrocortisone cream", route="topical"),), TOH),
         (TOH_TEXT, (condition("c", "Sickle cell disease", code=(SNOMED, "417357006")),), AVN),
-        (TOH_TEXT, (coded_obs("a", "75626-2", "2025-01-10", integer=6),), AVN),
+        (TOH_TEXT, (coded_obs("a", "75626-2", "2025-01-10", integer=9),), AVN),  # high risk
+        (TOH_TEXT, (coded_obs("a", "75626-2", "2025-01-10", integer=6),), TOH),  # only positive
         (TOH_TEXT, (coded_obs("a", "75626-2", "2025-01-10", integer=2),), TOH),
         (TOH_TEXT, (condition("c", "Suspected AVN left hip", verification="provisional"),),
          TOH),

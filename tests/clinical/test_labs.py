@@ -1,11 +1,12 @@
-"""Labs and vitals: UCUM conversion (never assumed), pregnancy, AUDIT-C, demographics."""
+"""Labs and vitals: UCUM conversion (never assumed), pregnancy, demographics (AUDIT-C:
+test_alcohol.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from cds_service.clinical.extract_labs import alcohol_screens, lab_values, pregnancy
-from tests.clinical.builders import LOINC, SNOMED, coded_obs, lab, record
+from cds_service.clinical.extract_labs import lab_values, pregnancy
+from tests.clinical.builders import SNOMED, coded_obs, lab, record
 
 
 def one_lab(resource: dict):
@@ -99,23 +100,3 @@ def test_pregnancy_status_and_gestational_age(resources, pregnant, weeks) -> Non
 def test_postpartum_without_pregnancy_observation() -> None:
     state = pregnancy([], [("Condition/pp", None)])
     assert state is not None and state.postpartum and not state.pregnant
-
-
-@pytest.mark.parametrize(
-    ("score", "sex", "positive"),
-    [(4, "male", True), (3, "male", False), (3, "female", True), (2, "female", False),
-     (3, None, True)],
-)
-def test_audit_c_cutoffs(score: int, sex: str | None, positive: bool) -> None:
-    res = coded_obs("audit", "75626-2", "2025-02-20", integer=score)
-    factors = alcohol_screens(record(res).of("Observation"), sex)
-    assert bool(factors) is positive
-    if positive:
-        assert factors[0].kind == "alcohol" and factors[0].ref == "Observation/audit"
-
-
-def test_audit_c_panel_component_score() -> None:
-    res = coded_obs("panel", "72109-2", "2025-02-20")
-    res["component"] = [{"code": {"coding": [{"system": LOINC, "code": "75626-2"}]},
-                         "valueInteger": 6}]
-    assert alcohol_screens(record(res).of("Observation"), "male")
