@@ -28,6 +28,7 @@ from cds_service.errors import (
 )
 from cds_service.fhir.client import FhirClient
 from cds_service.fhir.record import ResourceTooDeep, cached_record, preload_models
+from cds_service.clinical import text_reader
 from cds_service.limits import ComputeSlots, Slot, check_deadline, check_resource_caps, nesting_exceeds
 from cds_service.prefetch.fetch import resolve_prefetch
 from cds_service.prefetch.resolve import check_prefetch_shape
@@ -110,6 +111,9 @@ class Pipeline:
         self.executor = executor
         self.engine = engine
         self.clock = clock
+        # Reading report text checks the hook call's deadline before each piece of text
+        # (a long report is read in pieces): past it, the call ends with 422, not later.
+        text_reader.set_checkpoint(check_deadline)
         # Warm start: FHIR model classes are imported when the worker builds the app,
         # not by the first request that sends each resource type.
         preload_models(prefetched_types(catalog))

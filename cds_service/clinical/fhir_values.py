@@ -8,6 +8,7 @@ the source gave no zone; partial dates take their first day).
 from __future__ import annotations
 
 import base64
+import codecs
 import binascii
 import re
 from collections.abc import Iterable
@@ -119,6 +120,11 @@ def has_code_prefix(concepts: Any, system: str, prefixes: Iterable[str]) -> str 
     return None
 
 
+TEXT_CHARSETS = frozenset({"utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "ascii",
+                           "iso8859-1", "iso8859-15", "cp1252", "latin-1"})
+MAX_ATTACHMENT_CHARS = 50_000  # text_reader.MAX_TEXT_CHARS: no more is ever read
+
+
 def attachment_text(attachment: Any) -> str | None:
     """Text of an Attachment whose contentType is text/plain (base64 `data`), else None."""
     content_type = (getattr(attachment, "contentType", None) or "").lower()
@@ -132,17 +138,19 @@ def attachment_text(attachment: Any) -> str | None:
             decoded = base64.b64decode(str(data), validate=False)
         except (binascii.Error, ValueError):
             return None
-    charset = "utf-8"
     m = re.search(r"charset=([\w-]+)", content_type)
-    if m:
-        charset = m.group(1)
     try:
-        return decoded.decode(charset, errors="replace")
-    except (LookupError, UnicodeError, ValueError, TypeError):
-        # an unknown charset, or a codec that is not one ("idna", "punycode" and
-        # "undefined" raise whatever the errors= argument): read it as UTF-8, so that one
-        # mislabelled attachment neither fails the call nor hides the rest of the chart
-        return decoded.decode("utf-8", errors="replace")
+        charset = codecs.lookup(m.group(1)).name if m else "utf-8"
+    except LookupError:
+        charset = "utf-8"
+    # Only the charsets reports are written in: other codecs are no text encoding
+    # ("idna", "punycode", "undefined" raise whatever errors= says; punycode decodes in
+    # quadratic time). Anything else reads as UTF-8, so that one mislabelled attachment
+    # neither fails the call nor hides the rest of the chart. The bytes read are capped
+    # at what the reader reads of one text (4 bytes a character at most).
+    if charset not in TEXT_CHARSETS:
+        charset = "utf-8"
+    return decoded[:4 * MAX_ATTACHMENT_CHARS].decode(charset, errors="replace")
 
 
 def reference_id(reference: Any) -> str | None:

@@ -20,6 +20,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 from cds_service.clinical import text_rules as tr
@@ -35,6 +36,7 @@ MAX_TEXT_CHARS = 50_000  # a long hip MRI report is ~5,000 characters
 CHUNK_CHARS = 4_000  # read in pieces of this size at most (see chunks())
 MAX_MENTIONS = 400  # findings read from one text at most (a real report has < 50)
 MAX_RUN = 100  # characters without a space before one is put in (see _break_runs)
+MAX_CACHED_MENTIONS = 100_000  # the reading cache holds at most this many findings in all
 _LONG_RUN = re.compile(r"\S{%d}(?=\S)" % MAX_RUN)
 _CACHE_SIZE = 2048
 _lock = threading.Lock()
@@ -42,6 +44,14 @@ _nlp = None
 _vocabulary_dir = DEFAULT_VOCABULARY
 _section_status: dict[str, str] = {}
 _cache: OrderedDict[str, Reading] = OrderedDict()
+_cached_mentions = 0
+
+
+def _no_checkpoint(stage: str) -> None:
+    return None
+
+
+_checkpoint: Callable[[str], None] = _no_checkpoint
 
 def _silence_logging() -> None:
     """spaCy/medspaCy log through logging (PyRuSH through loguru, when installed)."""
@@ -64,7 +74,7 @@ def use_vocabulary(folder: Path) -> vocab.Vocabulary:
     with _lock:
         if folder.resolve() != _vocabulary_dir.resolve():
             _vocabulary_dir, _nlp = folder, None
-            _cache.clear()
+            _clear_cache()
     return loaded
 
 
@@ -133,6 +143,7 @@ def read(text: str | None) -> Reading:
     with _lock:  # spaCy pipelines are not documented as thread-safe
         section = None
         for chunk in chunks(_break_runs(text[:MAX_TEXT_CHARS] if truncated else text)):
+            _checkpoint("reading report text")  # the request's deadline, if one is set
             if len(mentions) >= MAX_MENTIONS:
                 truncated = True  # no report says this much: the rest is not read
                 break
@@ -141,9 +152,7 @@ def read(text: str | None) -> Reading:
             section = last_section(doc, section)
         mentions = mentions[:MAX_MENTIONS]
         reading = Reading(tuple(mentions), truncated)
-        _cache[key] = reading
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+        _remember(key, reading)
     return reading
 
 
@@ -180,6 +189,29 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
         text = text[cut:]
     out.append(text)
     return out
+
+
+def set_checkpoint(check: Callable[[str], None] | None) -> None:
+    """Call `check(stage)` before each piece of text is read: the service passes its
+    per-request deadline check, which raises to end a request past its time."""
+    global _checkpoint
+    _checkpoint = check or _no_checkpoint
+
+
+def _clear_cache() -> None:
+    global _cached_mentions
+    _cache.clear()
+    _cached_mentions = 0
+
+
+def _remember(key: str, reading: Reading) -> None:
+    """Cache a reading; the cache is bounded by entries and by findings held in all."""
+    global _cached_mentions
+    _cache[key] = reading
+    _cached_mentions += len(reading.mentions)
+    while _cache and (len(_cache) > _CACHE_SIZE or _cached_mentions > MAX_CACHED_MENTIONS):
+        _, dropped = _cache.popitem(last=False)
+        _cached_mentions -= len(dropped.mentions)
 
 
 def cache_size() -> int:

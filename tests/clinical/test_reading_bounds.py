@@ -42,7 +42,7 @@ def test_a_long_report_reads_the_same_in_pieces_as_whole(monkeypatch) -> None:
               + "IMPRESSION: transient osteoporosis of the left hip.")
     assert len(text_reader.chunks(report)) > 1
     pieces = text_reader.read(report)
-    text_reader._cache.clear()  # noqa: SLF001
+    text_reader._clear_cache()  # noqa: SLF001
     monkeypatch.setattr(text_reader, "CHUNK_CHARS", len(report) + 1)
     monkeypatch.setattr(text_reader.chunks, "__defaults__", (len(report) + 1,))
     whole = text_reader.read(report)
@@ -92,3 +92,31 @@ def test_per_sentence_context_reads_as_the_whole_document_did() -> None:
     finally:
         context.__class__ = TargetedConText
     assert targeted == plain and len(targeted) >= 8
+
+
+def test_the_reading_cache_is_bounded_by_findings_held(monkeypatch) -> None:
+    monkeypatch.setattr(text_reader, "MAX_CACHED_MENTIONS", 500)
+    for i in range(5):
+        text_reader.read(f"cache bound {i}: " + "no AVN, " * 300)
+    held = sum(len(r.mentions) for r in text_reader._cache.values())  # noqa: SLF001
+    assert held <= 500 and text_reader._cached_mentions == held  # noqa: SLF001
+
+
+def test_a_checkpoint_ends_reading_when_the_request_is_out_of_time() -> None:
+    class OutOfTime(Exception):
+        pass
+
+    def check(stage: str) -> None:
+        raise OutOfTime(stage)
+
+    text_reader.set_checkpoint(check)
+    try:
+        try:
+            text_reader.read("checkpoint probe: diffuse bone marrow edema.")
+        except OutOfTime as exc:
+            assert str(exc) == "reading report text"
+        else:
+            raise AssertionError("the checkpoint was not called")
+    finally:
+        text_reader.set_checkpoint(None)
+    assert text_reader.read("checkpoint probe: diffuse bone marrow edema.").of("BME")
