@@ -94,7 +94,7 @@ def test_references_resolve_inside_the_bundle(name):
 def test_manifest_covers_every_bundle_file():
     files = {p.stem for p in (FIXTURES_DIR / "patients").glob("*.json")}
     assert files == set(NAMES) == set(fixture_names())
-    assert len(NAMES) == 14
+    assert len(NAMES) == 15
 
 
 def test_load_fixture_by_name_or_path():

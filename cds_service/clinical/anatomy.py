@@ -254,6 +254,12 @@ def region_of(site: str | None) -> str | None:
     return "pelvis" if site == PELVIC_BONE else joint_of(site)
 
 
+def same_region(a: str | None, b: str | None) -> bool:
+    """Joints imaged together: an ankle MRI shows the hindfoot (talus and navicular), so a
+    foot finding on it has the ankle's side (episodes.py: one ankle/foot episode)."""
+    return a == b or {a, b} == {"ankle", "foot"}
+
+
 def side_of_codings(codes: Iterable[tuple[str | None, str | None, str | None]]) -> str | None:
     """Laterality from (system, code, display/text) triples: qualifier code or words."""
     sides: set[str] = set()

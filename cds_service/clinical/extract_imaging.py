@@ -18,11 +18,13 @@ from cds_service.clinical import codes as c
 from cds_service.clinical import modality as mod
 from cds_service.clinical import text_reader
 from cds_service.clinical.anatomy import (
-    joint_of, nearest_site, side_of_codings, side_of_text, site_of_codings, sides_overlap)
+    joint_of, nearest_site, same_region, side_of_codings, side_of_text, site_of_codings,
+    sides_overlap)
 from cds_service.clinical.coded import coded_concepts
 from cds_service.clinical.facts import ABSENT, PRESENT, Finding, ImagingExam, state_of
 from cds_service.clinical.fhir_values import (
     attachment_text, codings, first_date, has_code, label_of, ref, reference_id, text_of)
+from cds_service.clinical.normal_exam import normal_statement
 
 LINK_WINDOW = timedelta(days=3)
 _INACTIVE = {"entered-in-error", "cancelled"}
@@ -245,7 +247,8 @@ def _finish(d: _Draft) -> ImagingExam:
     site = d.site or next((m.site for _, _, m in mentions if m.site), None)
     findings = [
         Finding(m.concept, state_of(m), m.sentence, r, date or d.date, m.site or site,
-                m.side or (side if m.site is None or joint_of(m.site) == joint_of(site) else None),
+                m.side or (side if m.site is None or same_region(joint_of(m.site), joint_of(site))
+                           else None),
                 m.diffuse, m.focal, m.phrase)
         for r, date, m in mentions
     ]
@@ -254,4 +257,5 @@ def _finish(d: _Draft) -> ImagingExam:
         description=d.description, date=d.date, modality=d.modality, site=site, side=side,
         study_ref=d.study_ref, report_refs=tuple(d.report_refs),
         observation_refs=tuple(d.observation_refs),
-        readable=bool(d.texts or d.coded), findings=tuple(findings))
+        readable=bool(d.texts or d.coded), findings=tuple(findings),
+        normal=next((n for _, _, text in d.texts if (n := normal_statement(text))), ""))

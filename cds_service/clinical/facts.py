@@ -72,6 +72,7 @@ class ImagingExam:
     observation_refs: tuple[str, ...] = ()
     readable: bool = False  # a report with text or codes, or coded findings
     findings: tuple[Finding, ...] = ()
+    normal: str = ""  # the sentence calling the exam normal ("Normal MRI of the left knee")
 
     @property
     def is_mri(self) -> bool:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from cds_service.clinical.cards import migration_card
 from cds_service.clinical.core_decompression import is_imaging_observation
-from cds_service.clinical.episodes import joint_label
+from cds_service.clinical.episodes import joint_label, same_joint
 from cds_service.clinical.extract import collect_facts
 from cds_service.clinical.facts import JointEpisode
 from cds_service.clinical.reasons import Reason, when
@@ -29,7 +29,7 @@ _ADVICE = ("Transient migratory osteoporosis is self-limiting: protected weight 
 
 
 def _other_joint(a: JointEpisode, b: JointEpisode) -> bool:
-    if a.joint != b.joint:
+    if not same_joint(a, b):  # an ankle/foot episode shares the ankle and the foot
         return True
     return bool(a.side and b.side and "bilateral" not in (a.side, b.side) and a.side != b.side)
 
