@@ -12,13 +12,7 @@ import pytest
 from cds_service import fixture_data
 from tests.clock import TODAY  # fixtures are rebased to the app's fixed clock
 
-SERVICES = {
-    "order-select": "toh-core-decompression-select",
-    "order-sign": "toh-core-decompression-sign",
-    "patient-view": "tmo-migration-patient-view",
-}
-MANIFEST = fixture_data.load_manifest()
-CASES = [(name, hook) for name in MANIFEST for hook in SERVICES]
+from tests.test_hooks_fixtures import CASES, SERVICES  # the same cases as the hook tests
 MAX_BULLETS, MAX_WORDS, SUMMARY_LIMIT = 5, 120, 140
 # A FHIR reference: a resource type (CamelCase, or one the service reads) and an id.
 TYPES = ("Patient", "Observation", "Condition", "Procedure", "Medication", "Encounter",

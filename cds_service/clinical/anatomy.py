@@ -55,7 +55,7 @@ _SIDE_WORD = {"left": "left", "lt": "left", "right": "right", "rt": "right",
               "l": "left", "r": "right", "either": "bilateral", "neither": "bilateral"}
 
 
-def _side_word(word: str) -> str:
+def side_word(word: str) -> str:
     """"L>R" (both sides, one more than the other) is bilateral."""
     return "bilateral" if any(c in word for c in "><=") else _SIDE_WORD[word.lower()]
 
@@ -199,7 +199,7 @@ def _qualifies_soft(text: str, end: int, soft_starts: set[int]) -> bool:
 @lru_cache(maxsize=4096)
 def _sides(text: str) -> tuple[tuple[int, int, str], ...]:
     """Side words in a text (cached: every mention of a sentence asks for its sides)."""
-    found = [(m.start(), m.end(), _side_word(m.group(1)))
+    found = [(m.start(), m.end(), side_word(m.group(1)))
              for m in _SIDE_RE.finditer(text)]
     return tuple(found + [(m.start(), m.end(), "bilateral") for m in _PLURAL_RE.finditer(text)])
 
@@ -238,7 +238,7 @@ def sites_in(text: str) -> set[str]:
 
 def side_of_text(text: str | None) -> str | None:
     """A single laterality for a short label ("MR hip left"); both sides -> bilateral."""
-    sides = {_side_word(m.group(1)) for m in _SIDE_RE.finditer(text or "")}
+    sides = {side_word(m.group(1)) for m in _SIDE_RE.finditer(text or "")}
     if "bilateral" in sides or {"left", "right"} <= sides:
         return "bilateral"
     return next(iter(sides), None)

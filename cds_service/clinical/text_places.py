@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from cds_service.clinical import text_rules as tr
-from cds_service.clinical.anatomy import joint_of, listed_sites, site_matches, sides_near
+from cds_service.clinical.anatomy import (
+    joint_of, listed_sites, side_word, site_matches, sides_near)
 from cds_service.clinical.mention import Mention
 
 # "has migrated from the left hip to the right knee", "has resolved in the right hip and
@@ -24,8 +25,6 @@ _SECOND_SITE = re.compile(r"\b(to|now|and is|and now|but|with new|new)\b", re.IG
 _OTHER_SIDE = re.compile(
     r"\b(?:none|no(?:\s+[\w-]+){0,3}?|not(?:\s+seen)?|normal)\s+(?:(?:is\s+)?seen\s+)?"
     r"(?:in|on|at|of)\s+the\s+(?:\w+\s+){0,2}?(left|right|lt|rt|l|r)\b", re.IGNORECASE)
-_SIDE_WORD = {"left": "left", "lt": "left", "l": "left", "right": "right", "rt": "right",
-              "r": "right"}
 
 
 def at_each_place(mention: Mention, sentence: str, end: int) -> Iterator[Mention]:
@@ -55,7 +54,7 @@ def _other_side(mention: Mention, sentence: str, end: int) -> Iterator[Mention]:
     m = _OTHER_SIDE.search(sentence, end)
     if m is None:
         return
-    side = _SIDE_WORD[m.group(1).lower()]
+    side = side_word(m.group(1))
     if side != mention.side:
         yield replace(mention, side=side, negated=True)
 

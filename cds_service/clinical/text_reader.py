@@ -42,6 +42,7 @@ _CACHE_SIZE = 2048
 _lock = threading.Lock()
 _nlp = None
 _vocabulary_dir = DEFAULT_VOCABULARY
+_vocabulary: vocab.Vocabulary | None = None  # as checked by use_vocabulary, for _build
 _section_status: dict[str, str] = {}
 _cache: OrderedDict[str, Reading] = OrderedDict()
 _cached_mentions = 0
@@ -69,12 +70,13 @@ def _silence_logging() -> None:
 def use_vocabulary(folder: Path) -> vocab.Vocabulary:
     """Check the vocabulary in `folder` now (VocabularyError names the file and entry)
     and read with it from now on. Call at start-up, before `warm()`."""
-    global _vocabulary_dir, _nlp
+    global _vocabulary_dir, _vocabulary, _nlp
     loaded = vocab.load(folder)
     with _lock:
         if folder.resolve() != _vocabulary_dir.resolve():
             _vocabulary_dir, _nlp = folder, None
             _clear_cache()
+        _vocabulary = loaded
     return loaded
 
 
@@ -87,7 +89,8 @@ def _build(compiled: bool = True, folder: Path | None = None):
     from cds_service.clinical import sections, sentences  # noqa: F401  (register components)
     from cds_service.clinical.entities import TARGETS  # (registers "targets_as_entities")
 
-    vocabulary = vocab.load(folder or _vocabulary_dir)
+    # the files were read and checked at start-up (use_vocabulary): not again here
+    vocabulary = vocab.load(folder) if folder else (_vocabulary or vocab.load(_vocabulary_dir))
     _section_status.clear()
     _section_status.update(vocabulary.section_status())
     # Sections first, so that the sentence splitter can make each heading a sentence of

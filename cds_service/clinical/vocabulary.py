@@ -162,6 +162,16 @@ def _only(entry: dict, allowed: set[str], where: str) -> None:
                               f"allowed: {sorted(allowed)}")
 
 
+def _entries(raw: dict, path: Path, key: str, allowed: set[str]):
+    """(where, entry) for each `[[key]]` table of a file, its keys checked."""
+    for i, entry in enumerate(raw.get(key, [])):
+        where = f"{path}: {key}[{i}]"
+        if not isinstance(entry, dict):
+            raise VocabularyError(f"{where}: must be a table")
+        _only(entry, allowed, where)
+        yield where, entry
+
+
 def load(folder: Path) -> Vocabulary:
     """Read forms.toml, targets.toml, modifiers.toml and sections.toml from `folder`."""
     forms_path = folder / "forms.toml"
@@ -176,11 +186,8 @@ def load(folder: Path) -> Vocabulary:
     _only(raw_targets, {"concepts", "term"}, str(targets_path))
     concepts = frozenset(_strings(raw_targets.get("concepts"), f"{targets_path}: concepts"))
     terms: list[Term] = []
-    for i, entry in enumerate(raw_targets.get("term", [])):
-        where = f"{targets_path}: term[{i}]"
-        if not isinstance(entry, dict):
-            raise VocabularyError(f"{where}: must be a table")
-        _only(entry, {"concept", "sign", "phrases"}, where)
+    for where, entry in _entries(raw_targets, targets_path, "term",
+                                 {"concept", "sign", "phrases"}):
         concept = entry.get("concept")
         if concept not in concepts:
             raise VocabularyError(f"{where}: concept {concept!r} is not one of "
@@ -198,11 +205,8 @@ def load(folder: Path) -> Vocabulary:
     if replaced:
         replaced = _strings(replaced, f"{modifiers_path}: replace_defaults")
     modifiers: list[Modifier] = []
-    for i, entry in enumerate(raw_mods.get("modifier", [])):
-        where = f"{modifiers_path}: modifier[{i}]"
-        if not isinstance(entry, dict):
-            raise VocabularyError(f"{where}: must be a table")
-        _only(entry, {"category", "direction", "phrases", "max_scope", "only", "ends_at"}, where)
+    for where, entry in _entries(raw_mods, modifiers_path, "modifier", {
+            "category", "direction", "phrases", "max_scope", "only", "ends_at"}):
         category = entry.get("category")
         direction = entry.get("direction")
         if category not in MODIFIER_CATEGORIES:
@@ -232,11 +236,8 @@ def load(folder: Path) -> Vocabulary:
     raw_sections = _read_toml(sections_path)
     _only(raw_sections, {"section"}, str(sections_path))
     sections: list[SectionKind] = []
-    for i, entry in enumerate(raw_sections.get("section", [])):
-        where = f"{sections_path}: section[{i}]"
-        if not isinstance(entry, dict):
-            raise VocabularyError(f"{where}: must be a table")
-        _only(entry, {"category", "headings", "reads_as"}, where)
+    for where, entry in _entries(raw_sections, sections_path, "section",
+                                 {"category", "headings", "reads_as"}):
         category = entry.get("category")
         if not isinstance(category, str) or not re.fullmatch(r"[a-z_]+", category):
             raise VocabularyError(f"{where}: category must be lower-case letters and _")
