@@ -16,8 +16,6 @@ title = "T"
 description = "D"
 handler = "core-decompression"
 triggers = "t"
-[prefetch]
-patient = "Patient/{{context.patientId}}"
 """
 GOOD_TRIGGERS = 'name = "t"\n[[codes]]\nsystem = "s"\ncode = "c"\n'
 
@@ -46,7 +44,9 @@ def test_shipped_hooks_load_three_services() -> None:
         (GOOD_SERVICE.replace('id = "svc"', 'id = "bad id!"'), GOOD_TRIGGERS, "id"),
         (GOOD_SERVICE.replace('title = "T"\n', ""), GOOD_TRIGGERS, "title"),
         (GOOD_SERVICE + 'colour = "red"\n', GOOD_TRIGGERS, "colour"),
-        (GOOD_SERVICE.replace('"Patient/{{context.patientId}}"', '"http://evil/Patient"'), GOOD_TRIGGERS, "relative FHIR query"),
+        (GOOD_SERVICE + '[prefetch]\npatient = "Patient/{{context.patientId}}"\n', GOOD_TRIGGERS,
+         "prefetch comes from its handler"),
+        (GOOD_SERVICE + 'optional_prefetch = ["labs"]\n', GOOD_TRIGGERS, "optional_prefetch: not set here"),
         (GOOD_SERVICE.replace('triggers = "t"', 'triggers = "nope"'), GOOD_TRIGGERS, "unknown trigger list"),
         (GOOD_SERVICE.replace('triggers = "t"\n', ""), GOOD_TRIGGERS, "order hooks need a `triggers` list"),
         (GOOD_SERVICE.replace("core-decompression", "nonexistent"), GOOD_TRIGGERS, "unknown handler"),

@@ -35,6 +35,14 @@ SYNOVIAL_CULTURE = ("621-3",)
 SYNOVIAL_WBC = ("26469-7",)
 LAB_CODES = (CRP + ESR + WBC + TEMPERATURE + PREGNANCY_STATUS + GESTATIONAL_AGE + AUDIT_C
              + ALCOHOL_DRINKS_PER_DAY + SYNOVIAL_CULTURE + SYNOVIAL_WBC)
+# Every lab Observation the decision reads, as (system, code): the one list the `labs`
+# prefetch search asks for and the pre-parse filter keeps (services/descriptors.py).
+LAB_CODINGS: tuple[tuple[str, str], ...] = (
+    *((LOINC, code) for code in CRP + ESR + WBC + TEMPERATURE + PREGNANCY_STATUS
+      + GESTATIONAL_AGE + AUDIT_C + ALCOHOL_DRINKS_PER_DAY),
+    *((SNOMED, code) for code in ALCOHOL_INTAKE_SNOMED),
+    *((LOINC, code) for code in SYNOVIAL_CULTURE + SYNOVIAL_WBC),
+)
 
 # MR hip (and pelvis) study codes, used for DiagnosticReport.code (third-party lists;
 # 30687-8 "Hip MRI WO contrast", 30688-6 "Hip MRI W and WO contrast IV").

@@ -1,9 +1,11 @@
 """Load and validate the declarative service definitions in `hooks/`.
 
-One TOML file per service (`hooks/services/*.toml`) drives discovery, prefetch and
-dispatch; trigger code lists live in `hooks/triggers/*.toml` so the informaticist
-edits one list used by both order hooks. A bad file fails loading with its path and
-the offending field, never a half-loaded registry.
+One TOML file per service (`hooks/services/*.toml`) names the hook, the wording and the
+handler; the handler's descriptor (services/descriptors.py) gives the prefetch, so the
+services of one handler share one prefetch block. Trigger code lists live in
+`hooks/triggers/*.toml` so the informaticist edits one list used by both order hooks. A
+bad file fails loading with its path and the offending field, never a half-loaded
+registry.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cds_service.prefetch.reads import PREFETCH_KEY
+from cds_service.services.descriptors import DESCRIPTORS
+
 HookName = Literal["patient-view", "order-select", "order-sign"]
 SERVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-PREFETCH_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 # A relative FHIR read or search: `Type/{{...}}` or `Type?param=...`.
 PREFETCH_QUERY = re.compile(r"^[A-Z][A-Za-z]+[/?]\S+$")
 
@@ -64,7 +68,8 @@ class TriggerList(BaseModel):
 
 
 class ServiceDefinition(BaseModel):
-    """One CDS service. `handler` names the logic in cds_service.services.handlers."""
+    """One CDS service. `handler` names the logic in cds_service.services.handlers;
+    `prefetch` and `optional_prefetch` are that handler's descriptor's, never the file's."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
@@ -136,11 +141,16 @@ def default_hooks_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "hooks"
 
 
-def _read(path: Path, model: type[BaseModel]) -> BaseModel:
+def _toml(path: Path) -> dict[str, object]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise DefinitionError(f"{path}: cannot read TOML: {exc}") from exc
+
+
+def _read(path: Path, model: type[BaseModel], data: dict[str, object] | None = None
+          ) -> BaseModel:
+    data = _toml(path) if data is None else data
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -172,20 +182,33 @@ def load_catalog(
         _add_triggers(triggers, path)
     services: dict[str, ServiceDefinition] = {}
     for path in sorted((hooks_dir / "services").glob("*.toml")):
-        service = _read(path, ServiceDefinition)
+        service = _read(path, ServiceDefinition, _with_descriptor(path, _toml(path)))
         assert isinstance(service, ServiceDefinition)
         if service.id in services:
             raise DefinitionError(f"{path}: duplicate service id {service.id!r}")
         if service.triggers and service.triggers not in triggers:
             raise DefinitionError(f"{path}: triggers: unknown trigger list {service.triggers!r}")
-        if known_handlers is not None and service.handler not in known_handlers:
+        known = set(DESCRIPTORS) if known_handlers is None else known_handlers & set(DESCRIPTORS)
+        if service.handler not in known:
             raise DefinitionError(
-                f"{path}: handler: unknown handler {service.handler!r}; "
-                f"known: {sorted(known_handlers)}"
+                f"{path}: handler: unknown handler {service.handler!r}; known: {sorted(known)}"
             )
         services[service.id] = service
     _check_vocabulary(hooks_dir / "vocabulary")
     return Catalog(services=services, triggers=triggers)
+
+
+def _with_descriptor(path: Path, data: dict[str, object]) -> dict[str, object]:
+    """The file's fields plus its handler's prefetch, from the handler's descriptor."""
+    given = sorted({"prefetch", "optional_prefetch"} & set(data))
+    if given:
+        raise DefinitionError(f"{path}: {', '.join(given)}: not set here; a service's "
+                              "prefetch comes from its handler (services/descriptors.py)")
+    handler = data.get("handler")
+    reads = DESCRIPTORS.get(handler) if isinstance(handler, str) else None
+    if reads is None:
+        return data  # validation names the missing or unknown handler
+    return {**data, "prefetch": reads.prefetch, "optional_prefetch": reads.optional_keys}
 
 
 def _add_triggers(triggers: dict[str, TriggerList], path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tomllib
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 import requests
 
 from cds_service.fhir.loader import FixtureLoadError, load_bundles
+from cds_service.services.descriptors import DESCRIPTORS
 
 if TYPE_CHECKING:
     from conftest import FhirServer
@@ -292,10 +292,7 @@ def test_fixture_bundle_loads_and_reads_back(fhir_server: FhirServer, path: Path
 
 
 def _prefetch_templates() -> list[str]:
-    templates = set()
-    for path in sorted((REPO_ROOT / "hooks" / "services").glob("*.toml")):
-        prefetch = tomllib.loads(path.read_text()).get("prefetch", {})
-        templates |= {t for t in prefetch.values() if isinstance(t, str)}
+    templates = {t for reads in DESCRIPTORS.values() for t in reads.prefetch.values()}
     return sorted(t for t in templates if t.replace("{{context.patientId}}", "").count("{{") == 0)
 
 
