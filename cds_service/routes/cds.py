@@ -12,9 +12,10 @@ from gunicorn.http.errors import ParseException
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from cds_service.errors import BadRequest, RequestTimeout
+from cds_service.errors import BadRequest, Issue, RequestTimeout
 from cds_service.limits import Deadline, deadline_scope
 from cds_service.pipeline import Pipeline, validation_issues
+from cds_service.store.errors import FeedbackRefused, Unknown, UnstorableFeedback
 from cds_service.store.records import record_feedback
 from cds_service.wire.feedback import FeedbackRequest
 
@@ -114,9 +115,23 @@ def feedback(service_id: str) -> Response:
             parsed = FeedbackRequest.model_validate(body)
         except ValidationError as exc:
             raise BadRequest("invalid feedback", validation_issues(exc)) from exc
-        new = record_feedback(runner.engine, service_id, parsed.feedback)
+        new = _store_feedback(runner, service_id, parsed)
     log.info("feedback_stored", extra={"service": service_id, "count": len(parsed.feedback), "new": new})
     return json_response({"received": len(parsed.feedback), "stored": new})
+
+
+def _store_feedback(runner: Pipeline, service_id: str, parsed: FeedbackRequest) -> int:
+    """Store the batch; a refusal of the store is a 400 listing every bad entry."""
+    try:
+        return record_feedback(runner.engine, service_id, parsed.feedback, runner.clock())
+    except FeedbackRefused as exc:
+        raise BadRequest(str(exc), [
+            Issue("not-found" if p.unknown is Unknown.CARD else "invalid", p.message, p.where)
+            for p in exc.problems]) from None
+    except UnstorableFeedback as exc:
+        raise BadRequest(str(exc), [Issue("invalid", "a feedback value is not storable (length "
+                                          "or characters); nothing was stored", "feedback")]
+                         ) from None
 
 
 @blueprint.get("/openapi.json")

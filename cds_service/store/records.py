@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
@@ -13,9 +12,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from cds_service.errors import BadRequest, Issue
 from cds_service.services.logic import IssuedCard
 from cds_service.store.db import commit_without_flush
+from cds_service.store.errors import (
+    FeedbackProblem,
+    FeedbackRefused,
+    Unknown,
+    UnstorableFeedback,
+)
 from cds_service.store.models import FeedbackRow, IssuedCardRow
 from cds_service.wire.feedback import FeedbackItem
 
@@ -56,18 +60,20 @@ def record_issued(
 EVENT_COLUMNS = ("card_uuid", "outcome", "outcome_timestamp")  # uq_feedback_event
 
 
-def record_feedback(engine: Engine, service_id: str, items: Sequence[FeedbackItem]) -> int:
+def record_feedback(
+    engine: Engine, service_id: str, items: Sequence[FeedbackItem], received: datetime
+) -> int:
     """Store a feedback batch atomically; returns how many entries were new.
 
     All or nothing: every entry is checked first (the models bound what the columns
     hold; here: every entry must name a card this service issued, and accepted
     suggestions must be that card's), then all rows go in one transaction. One bad
-    entry refuses the whole batch (400) and nothing is stored, so the EHR's retry of a
-    corrected batch stores all of it. A repeat of an entry already stored (same card,
-    outcome, timestamp) is accepted without a second row: EHRs retry
-    (INSERT ... ON CONFLICT DO NOTHING on the event's unique constraint).
+    entry refuses the whole batch (`FeedbackRefused`, every bad entry listed) and
+    nothing is stored, so the EHR's retry of a corrected batch stores all of it. A
+    repeat of an entry already stored (same card, outcome, timestamp) is accepted
+    without a second row: EHRs retry (INSERT ... ON CONFLICT DO NOTHING on the event's
+    unique constraint). `received` is the caller's clock (the app's injected one).
     """
-    received = datetime.now(UTC)
     rows = [_feedback_row(service_id, item, received) for item in items]
     try:
         with Session(engine) as session, session.begin():
@@ -77,9 +83,7 @@ def record_feedback(engine: Engine, service_id: str, items: Sequence[FeedbackIte
                 new += _insert_new(session, row)
             return new
     except DataError:  # a value the database refuses that the models let through
-        raise BadRequest("feedback holds a value the store cannot keep",
-                         [Issue("invalid", "a feedback value is not storable (length or "
-                                "characters); nothing was stored", "feedback")]) from None
+        raise UnstorableFeedback() from None
 
 
 def _check_cards(session: Session, service_id: str, items: Sequence[FeedbackItem]) -> None:
@@ -88,22 +92,21 @@ def _check_cards(session: Session, service_id: str, items: Sequence[FeedbackItem
         row.uuid: row
         for row in session.scalars(select(IssuedCardRow).where(IssuedCardRow.uuid.in_(wanted)))
     }
-    issues: list[Issue] = []
+    problems: list[FeedbackProblem] = []
     for index, item in enumerate(items):
         card = cards.get(item.card)
-        where = f"feedback[{index}].card"
         if card is None or card.service_id != service_id:
-            issues.append(Issue("not-found", f"card {item.card} was not issued by this service", where))
+            problems.append(FeedbackProblem(
+                Unknown.CARD, f"card {item.card} was not issued by this service",
+                f"feedback[{index}].card"))
             continue
         unknown = {s.id for s in item.acceptedSuggestions or ()} - set(card.suggestion_ids)
         if unknown:
-            issues.append(
-                Issue("invalid", f"suggestions {sorted(unknown)} are not on card {item.card}",
-                      f"feedback[{index}].acceptedSuggestions")
-            )
-    if issues:
-        raise BadRequest("feedback refers to unknown cards or suggestions; nothing was stored",
-                         issues)
+            problems.append(FeedbackProblem(
+                Unknown.SUGGESTION, f"suggestions {sorted(unknown)} are not on card {item.card}",
+                f"feedback[{index}].acceptedSuggestions"))
+    if problems:
+        raise FeedbackRefused(problems)
 
 
 def _insert_new(session: Session, row: dict[str, Any]) -> int:
