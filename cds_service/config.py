@@ -17,6 +17,7 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 
 from cds_service.clinical.thresholds import Thresholds
+from cds_service.fhir.client import ClientLimits
 from cds_service.security.config import AuthConfig, CacheConfig, CorsConfig, check_cors_with_auth
 from cds_service.services.definitions import default_hooks_dir
 
@@ -42,7 +43,9 @@ class ServiceSection(_Section):
     request_deadline_seconds: float = Field(default=10.0, gt=0)
     concurrent_hook_calls: int = Field(default=2, ge=1, le=64)  # per worker
     threads: int = Field(default=32, ge=1, le=256)  # gunicorn gthread threads per worker
-    read_timeout: float = Field(default=10.0, gt=0)  # headers + body of one request
+    # Incoming requests: seconds for one request's headers and body in all (the worker's
+    # read deadline; not [fhir] read_timeout, which bounds calls to the FHIR server).
+    read_timeout: float = Field(default=10.0, gt=0)
     cache_mb: int = Field(default=192, ge=8)  # parsed FHIR data kept per worker
 
     @field_validator("public_base_url")
@@ -77,18 +80,25 @@ class StoreSection(_Section):
     migrate_on_start: bool = True
 
 
+# The FHIR client's limits are defined once, in ClientLimits; this section only lets the
+# configuration change them.
+_CLIENT = ClientLimits()
+
+
 class FhirSection(_Section):
     # Base URLs the service may call; a request naming any other fhirServer is refused.
     allowed_servers: tuple[str, ...] = ()
-    connect_timeout: float = Field(default=3.05, gt=0)
-    read_timeout: float = Field(default=10.0, gt=0)
+    # Outgoing calls to the FHIR server: seconds to connect, and between bytes read (not
+    # [service] read_timeout, which bounds how long a client may take to send a request).
+    connect_timeout: float = Field(default=_CLIENT.connect_timeout, gt=0)
+    read_timeout: float = Field(default=_CLIENT.read_timeout, gt=0)
     # Wall-clock budget for all FHIR fetching of one hook call (EHRs drop late answers).
     budget_seconds: float = Field(default=4.0, gt=0)
-    page_cap: int = Field(default=10, ge=1)  # `next` links followed per query
+    page_cap: int = Field(default=_CLIENT.page_cap, ge=1)  # `next` links followed per query
     page_size: int = Field(default=200, ge=1)
-    max_response_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
-    retries: int = Field(default=2, ge=0, le=5)
-    backoff_seconds: float = Field(default=0.2, ge=0)
+    max_response_bytes: int = Field(default=_CLIENT.max_response_bytes, gt=0)
+    retries: int = Field(default=_CLIENT.retries, ge=0, le=5)
+    backoff_seconds: float = Field(default=_CLIENT.backoff_seconds, ge=0)
     parallel_queries: int = Field(default=8, ge=1, le=32)
 
     @field_validator("allowed_servers")

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from cds_service.fhir.client import ClientLimits, FhirClient, make_session, same_base
+from cds_service.fhir.client import ClientLimits, FhirClient, make_session
 from cds_service.fhir.errors import (
     FhirAccessDenied,
     FhirBadResponse,
@@ -15,6 +15,7 @@ from cds_service.fhir.errors import (
     FhirNotFound,
     FhirUnavailable,
 )
+from cds_service.security.urls import same_base, url_allowed
 from tests.faulty_server import faulty_server, send, sleeper
 
 PATIENT = {"resourceType": "Patient", "id": "p1"}
@@ -150,7 +151,23 @@ def test_connection_refused() -> None:
         ("https://a/fhirx/Patient", "https://a/fhir", False),
         ("http://a/fhir/Patient", "https://a/fhir", False),
         ("https://a:8443/fhir/x", "https://a/fhir", False),
+        # a port left out is the scheme's default, as for the allowlist (url_allowed)
+        ("https://a:443/fhir/Patient?page=2", "https://a/fhir", True),
+        ("http://a/fhir/x", "http://a:80/fhir", True),
+        ("https://a:80/fhir/x", "https://a/fhir", False),
+        ("http://a:443/fhir/x", "https://a/fhir", False),
+        ("https://user@a/fhir/x", "https://a/fhir", False),
     ],
 )
 def test_same_base(url: str, base: str, inside: bool) -> None:
     assert same_base(url, base) is inside
+
+
+@pytest.mark.parametrize(
+    ("written", "allowed", "agree"),
+    [("https://a:443/fhir", "https://a/fhir", True), ("http://a/fhir", "http://a:80/fhir", True),
+     ("https://a:80/fhir", "https://a/fhir", False), ("http://a:443/fhir", "http://a/fhir", False)],
+)
+def test_same_base_and_allowlist_agree_on_default_ports(written: str, allowed: str, agree: bool) -> None:
+    assert url_allowed(written, [allowed]) is agree
+    assert same_base(f"{written}/Patient", allowed) is agree

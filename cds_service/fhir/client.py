@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import orjson
 import requests
@@ -27,6 +27,7 @@ import urllib3.exceptions
 from cds_service.fhir.deadline import WatchedAdapter, reaper
 from cds_service.fhir.record import items
 from cds_service.limits import nesting_exceeds
+from cds_service.security.urls import same_base
 from cds_service.fhir.errors import (
     FhirAccessDenied,
     FhirBadResponse,
@@ -45,6 +46,9 @@ TRANSPORT_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError,
 
 @dataclass(frozen=True)
 class ClientLimits:
+    """The client's limits. These defaults are the configuration's ([fhir] in config.py
+    reads them from here): each is written once."""
+
     connect_timeout: float = 3.05
     read_timeout: float = 10.0
     retries: int = 2
@@ -63,15 +67,6 @@ def make_session(pool_size: int) -> requests.Session:
     session.mount("https://", adapter)
     session.trust_env = False  # no proxies from the environment: calls go where we say
     return session
-
-
-def same_base(url: str, base: str) -> bool:
-    """True when url lies under base (same scheme, host, port and path prefix)."""
-    u, b = urlsplit(url), urlsplit(base)
-    return (
-        (u.scheme, u.hostname, u.port) == (b.scheme, b.hostname, b.port)
-        and (u.path.rstrip("/") + "/").startswith(b.path.rstrip("/") + "/")
-    )
 
 
 class FhirClient:

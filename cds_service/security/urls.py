@@ -63,6 +63,18 @@ def url_allowed(url: str, allowlist: list[str] | tuple[str, ...]) -> bool:
     return any(normalize_url(entry) == target for entry in allowlist)
 
 
+def same_base(url: str, base: str) -> bool:
+    """True when ``url`` lies under ``base``: same scheme, host and port (a port left out
+    is the scheme's default, as for ``url_allowed``) and a path under base's path.
+
+    The FHIR client follows a `next` link or a redirect only when this holds."""
+    target, root = _parts(url), _parts(base)
+    if target is None or root is None:
+        return False
+    return target[:3] == root[:3] and (
+        (target[3].rstrip("/") + "/").startswith(root[3].rstrip("/") + "/"))
+
+
 def normalize_origin(origin: str) -> str | None:
     """Serialized origin as browsers send it (RFC 6454): scheme://host[:non-default-port]."""
     parts = _parts(origin)
