@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from html import escape
 
-from cds_service.clinical.cards import INFORMATIONAL, TOPICS
 from cds_service.clinical.orders import REPEAT_MRI_WEEKS
 from cds_service.clinical.thresholds import Thresholds
+from cds_service.services.card_topics import INFORMATIONAL, TOPICS
 from cds_service.services.definitions import Catalog
 
 _STYLE = ("body{font-family:system-ui,sans-serif;max-width:48em;margin:2em auto;padding:0 1em;"

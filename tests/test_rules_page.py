@@ -7,8 +7,8 @@ import pytest
 
 from cds_service import fixture_data
 from cds_service.app import create_app
-from cds_service.clinical.cards import INFORMATIONAL, TOPICS
 from cds_service.clinical.thresholds import Thresholds
+from cds_service.services.card_topics import INFORMATIONAL, TOPICS
 from tests.clock import TODAY, fixed_clock
 from tests.conftest import CardCheckingClient, make_settings
 

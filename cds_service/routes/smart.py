@@ -19,7 +19,6 @@ from flask import Blueprint, Response, request, send_from_directory
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cds_service.clinical.assessment import assess
-from cds_service.clinical.core_decompression import keep_for_order
 from cds_service.clinical.extract import collect_facts
 from cds_service.clinical.migration import find_migration
 from cds_service.errors import BadRequest, Forbidden, Issue, NotFound, PreconditionFailed, Unauthorized
@@ -27,6 +26,7 @@ from cds_service.fhir.record import ModelCache, build_record
 from cds_service.pipeline import validation_issues
 from cds_service.routes.cds import JSON_TYPES, json_response, pipeline
 from cds_service.security import url_allowed
+from cds_service.services.core_decompression import keep_for_order
 from cds_service.timeline.build import timeline_json
 from cds_service.timeline.fetch import fetch_patient
 from cds_service.wire.request import FHIR_ID

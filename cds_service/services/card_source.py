@@ -4,7 +4,7 @@ Why a wrapper around the service logic: a card's `source.label` is the title of 
 service the EHR called (hooks/services/*.toml, where an informaticist may rename it) and
 `source.url` is this deployment's rules page (`public_base_url`), neither of which the
 pure clinical core knows. Here too `[cards] informational = false` leaves out the cards
-that change nothing about the order (cards.INFORMATIONAL: no warning, no suggestion).
+that change nothing about the order (card_topics.INFORMATIONAL: no warning, no suggestion).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from cds_service.clinical.cards import INFORMATIONAL
 from cds_service.fhir.record import PatientRecord, RawResource
+from cds_service.services.card_topics import INFORMATIONAL
 from cds_service.services.definitions import Catalog
 from cds_service.services.logic import Invocation, IssuedCard, ServiceLogic
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cds_service.clinical.core_decompression import CoreDecompressionLogic
-from cds_service.clinical.migration import MigrationLogic
 from cds_service.clinical.thresholds import Thresholds
+from cds_service.services.core_decompression import CoreDecompressionLogic
 from cds_service.services.logic import ServiceLogic
+from cds_service.services.migration import MigrationLogic
 
 HANDLERS: dict[str, Callable[[Thresholds], ServiceLogic]] = {
     "core-decompression": CoreDecompressionLogic,

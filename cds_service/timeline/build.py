@@ -10,12 +10,12 @@ import re
 from typing import Any
 
 from cds_service.clinical.assessment import AVN, IMAGING, INFECTION, OTHER, TOH, Assessment
-from cds_service.clinical.cards import TOPICS
 from cds_service.clinical.episodes import joint_label
 from cds_service.clinical.facts import ClinicalFacts, JointEpisode
 from cds_service.clinical.reasons import Reason
 from cds_service.clinical.thresholds import Thresholds
 from cds_service.fhir.record import PatientRecord
+from cds_service.services.card_topics import TOPICS
 from cds_service.timeline.evidence import EvidenceIndex, instant, iso
 from cds_service.timeline.lanes import LANES, RESULT_LABELS, RESULTS, lanes_of
 from cds_service.timeline.marks import episode_bars, exam_marks

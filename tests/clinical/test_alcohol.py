@@ -9,10 +9,10 @@ import pytest
 
 from cds_service.clinical.alcohol import alcohol_factors, alcohol_records
 from cds_service.clinical.assessment import AVN, TOH
-from cds_service.clinical.core_decompression import keep_for_order
 from cds_service.clinical.thresholds import Thresholds
-from tests.clinical.test_assessment import TOH_TEXT, case
+from cds_service.services.core_decompression import keep_for_order
 from tests.clinical.builders import LOINC, NOW, SNOMED, UCUM, coded_obs, patient, record
+from tests.clinical.test_assessment import TOH_TEXT, case
 
 
 def factors(*resources: dict, sex: str | None = "male", t: Thresholds | None = None):

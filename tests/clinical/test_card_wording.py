@@ -8,14 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from cds_service.clinical.card_text import (
-    MAX_WORDS, count_words, fit_words, laterality, quote)
-from cds_service.clinical.core_decompression import CoreDecompressionLogic
 from cds_service.clinical.reasons import Reason, day
 from cds_service.clinical.thresholds import Thresholds
+from cds_service.services.card_text import MAX_WORDS, count_words, fit_words, laterality, quote
+from cds_service.services.core_decompression import CoreDecompressionLogic
 from tests.clinical.builders import (
-    NOW, SNOMED, coded_obs, draft_order, invocation, lab, med_request, mri_study, patient,
-    record, report)
+    NOW, SNOMED, coded_obs, draft_order, invocation, lab, med_request, mri_study, patient, record,
+    report)
 from tests.clinical.test_assessment import NORMAL_LABS, TOH_TEXT
 
 LOGIC = CoreDecompressionLogic(Thresholds())

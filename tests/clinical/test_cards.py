@@ -7,11 +7,12 @@ from datetime import date, timedelta
 import pytest
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
-from cds_service.clinical.cards import (
-    OVERRIDE_SYSTEM, SOURCE_LABEL, TOPIC_SYSTEM, TOPICS, assessment_card, fit)
-from cds_service.clinical.core_decompression import CoreDecompressionLogic
 from cds_service.clinical.reasons import day
 from cds_service.clinical.thresholds import Thresholds
+from cds_service.services.card_text import fit
+from cds_service.services.card_topics import OVERRIDE_SYSTEM, SOURCE_LABEL, TOPIC_SYSTEM, TOPICS
+from cds_service.services.core_decompression import CoreDecompressionLogic
+from cds_service.services.core_decompression.cards import assessment_card
 from tests.card_checks import check_card
 from tests.clinical.builders import (
     NOW, draft_order, invocation, lab, med_request, mri_study, patient, record, report)

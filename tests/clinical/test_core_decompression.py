@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-
 import pytest
 
-from cds_service.clinical.core_decompression import CoreDecompressionLogic, order_side
 from cds_service.clinical.thresholds import Thresholds
+from cds_service.services.core_decompression import CoreDecompressionLogic, order_side
 from tests.clinical.builders import (
     LOINC, draft_order, invocation, mri_study, patient, record, report)
 from tests.clinical.test_assessment import NORMAL_LABS, TOH_TEXT

@@ -8,9 +8,9 @@ import pytest
 
 from cds_service.clinical import codes as c
 from cds_service.clinical.anatomy import LATERALITY_CODES, SITE_CODES
-from cds_service.clinical.cards import OVERRIDE_SYSTEM, SOURCE_LABEL, TOPIC_SYSTEM
 from cds_service.clinical.extract_labs import _LABS
 from cds_service.clinical.thresholds import Thresholds
+from cds_service.services.card_topics import OVERRIDE_SYSTEM, SOURCE_LABEL, TOPIC_SYSTEM
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "data-contract.md").read_text(
     encoding="utf-8")

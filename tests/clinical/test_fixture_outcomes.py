@@ -11,13 +11,13 @@ from datetime import datetime, time, timezone
 
 import pytest
 
-from cds_service.clinical.core_decompression import CoreDecompressionLogic
-from cds_service.clinical.migration import MigrationLogic
 from cds_service.clinical.thresholds import Thresholds
 from cds_service.fhir.record import build_record
 from cds_service.fixture_data import FIXTURES_DIR, load_manifest
+from cds_service.services.core_decompression import CoreDecompressionLogic
 from cds_service.services.definitions import default_hooks_dir, load_catalog
 from cds_service.services.logic import Invocation
+from cds_service.services.migration import MigrationLogic
 from cds_service.services.triggers import triggered_orders
 from tests.card_checks import check_card
 

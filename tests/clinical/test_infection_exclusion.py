@@ -7,10 +7,10 @@ import base64
 import pytest
 
 from cds_service.clinical.assessment import INFECTION, TOH, assess
-from cds_service.clinical.cards import assessment_card
 from cds_service.clinical.exclusion import NO_TEST
 from cds_service.clinical.extract import collect_facts
 from cds_service.clinical.thresholds import Thresholds
+from cds_service.services.core_decompression.cards import assessment_card
 from tests.clinical.builders import (
     LOINC, NOW, SNOMED, UCUM, condition, lab, mri_study, patient, record, report)
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from cds_service.clinical.migration import MigrationLogic
 from cds_service.clinical.thresholds import Thresholds
+from cds_service.services.migration import MigrationLogic
 from tests.card_checks import check_card
-from tests.clinical.builders import (
-    ICD10, condition, invocation, mri_study, patient, record, report)
+from tests.clinical.builders import ICD10, condition, invocation, mri_study, patient, record, report
 
 LOGIC = MigrationLogic(Thresholds())
 

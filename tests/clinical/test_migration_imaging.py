@@ -9,9 +9,10 @@ import pytest
 from cds_service.clinical.assessment import TOH
 from cds_service.clinical.episodes import joint_episodes
 from cds_service.clinical.extract import collect_facts
-from cds_service.clinical.migration import MigrationLogic, find_migration
+from cds_service.clinical.migration import find_migration
 from cds_service.clinical.normal_exam import normal_statement
 from cds_service.clinical.thresholds import Thresholds
+from cds_service.services.migration import MigrationLogic
 from tests.clinical.builders import NOW, invocation, mri_study, patient, record, report
 from tests.clinical.test_assessment import case
 

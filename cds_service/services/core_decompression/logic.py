@@ -1,7 +1,8 @@
 """order-select / order-sign logic for a hip core decompression (handler "core-decompression").
 
-Per triggered order: the ordered side (ServiceRequest.bodySite laterality, else the order
-text), one assessment, and at most one card. No I/O: the pipeline supplies the record.
+The adapter between a hook call and the clinical core: per triggered order, the ordered
+side (ServiceRequest.bodySite laterality, else the order text), the core's assessment,
+and at most one card. No I/O: the pipeline supplies the record.
 """
 
 from __future__ import annotations
@@ -9,44 +10,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cds_service.clinical import codes as c
 from cds_service.clinical.anatomy import side_of_codings, side_of_text
 from cds_service.clinical.assessment import assess
-from cds_service.clinical.cards import assessment_card
 from cds_service.clinical.extract import collect_facts
 from cds_service.clinical.thresholds import Thresholds
 from cds_service.fhir.record import PatientRecord, RawResource, items
+from cds_service.services.core_decompression.cards import assessment_card
 from cds_service.services.logic import Invocation, IssuedCard
+from cds_service.services.observations import has_lab_code, is_imaging_observation
 from cds_service.services.triggers import order_text
 
 _ALWAYS_KEPT = frozenset({"Patient", "Condition", "ImagingStudy", "DiagnosticReport",
                           "MedicationRequest", "MedicationStatement", "Medication", "Procedure"})
-_LAB_CODES = frozenset(c.LAB_CODES)
-_SNOMED_CODES = frozenset(c.ALCOHOL_INTAKE_SNOMED)  # Observations coded in SNOMED only
-
-
-def is_imaging_observation(raw: Mapping[str, Any]) -> bool:
-    """Observation with category `imaging`, or derived from / part of an ImagingStudy."""
-    for category in items(raw.get("category")):
-        if isinstance(category, Mapping):
-            for coding in items(category.get("coding")):
-                if isinstance(coding, Mapping) and coding.get("code") == "imaging":
-                    return True
-    for link in items(raw.get("derivedFrom")) + items(raw.get("partOf")):
-        if isinstance(link, Mapping) and str(link.get("reference", "")).startswith(
-                ("ImagingStudy/", "DiagnosticReport/")):
-            return True
-    return False
-
-
-def has_lab_code(raw: Mapping[str, Any]) -> bool:
-    code = raw.get("code")
-    if not isinstance(code, Mapping):
-        return False
-    return any(isinstance(coding, Mapping) and (
-        (coding.get("system") == c.LOINC and coding.get("code") in _LAB_CODES)
-        or (coding.get("system") == c.SNOMED and coding.get("code") in _SNOMED_CODES))
-        for coding in items(code.get("coding")))
 
 
 def keep_for_order(raw: RawResource) -> bool:
@@ -74,6 +49,7 @@ def order_side(order: Mapping[str, Any]) -> str | None:
 
 
 def patient_id(invocation: Invocation, record: PatientRecord) -> str | None:
+    """The hook context's patientId, else the id of the record's Patient."""
     pid = invocation.context.get("patientId")
     if isinstance(pid, str) and pid:
         return pid

@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 
 from cds_service.clinical import reasons as k
 from cds_service.clinical.assessment import Assessment
-from cds_service.clinical.card_text import (
-    Caps, absent_bullet, bullet, clip, dated, decisive, finding_bullet, laterality, listing,
-    of, plain, quote, sign_names, where)
 from cds_service.clinical.orders import REPEAT_MRI_WEEKS
 from cds_service.clinical.reasons import Reason, day
+from cds_service.services.card_text import (
+    Caps, absent_bullet, bullet, clip, dated, decisive, finding_bullet, laterality, listing, of,
+    plain, quote, sign_names, where)
 
 _CONTEXT = (k.PREGNANCY, k.MIGRATION, k.CONTEXT)
 _TEST_NAME = re.compile(r' "[^"]*"')  # 'PET "FDG PET-CT skull base..."': the card says PET

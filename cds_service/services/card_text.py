@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cds_service.clinical.reasons import Reason, day
+from cds_service.wire.cards import SUMMARY_MAX
 
 MAX_BULLETS, MAX_WORDS, TARGET_WORDS = 5, 120, 100
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -38,6 +39,22 @@ _SIGNS = (("double", "double-line sign"), ("crescent", "crescent"),
           ("step-off", "step-off"), ("band", "low-signal band"), ("rim", "low-signal rim"),
           ("necrotic", "necrotic segment"), ("geographic", "geographic lesion"),
           ("fracture", "fracture line"))
+
+
+def first_fitting(*candidates: str) -> str:
+    """The first candidate under the limit (the last one is made to fit)."""
+    for text in candidates:
+        if len(text) <= SUMMARY_MAX:
+            return text
+    return fit(candidates[-1])
+
+
+def fit(text: str) -> str:
+    """Keep a summary under the 140-character limit, cutting at a word."""
+    text = " ".join(text.split())
+    if len(text) <= SUMMARY_MAX:
+        return text
+    return text[: SUMMARY_MAX - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def md(text: str) -> str:

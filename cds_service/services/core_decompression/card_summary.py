@@ -10,26 +10,9 @@ from __future__ import annotations
 
 from cds_service.clinical import reasons as k
 from cds_service.clinical.assessment import AVN, IMAGING, INFECTION, TOH, Assessment
-from cds_service.clinical.card_bullets import side_of
-from cds_service.clinical.card_text import listing, of, sign_names, where
 from cds_service.clinical.reasons import Reason, day
-from cds_service.wire.cards import SUMMARY_MAX
-
-
-def first_fitting(*candidates: str) -> str:
-    """The first candidate under the limit (the last one is made to fit)."""
-    for text in candidates:
-        if len(text) <= SUMMARY_MAX:
-            return text
-    return fit(candidates[-1])
-
-
-def fit(text: str) -> str:
-    """Keep a summary under the 140-character limit, cutting at a word."""
-    text = " ".join(text.split())
-    if len(text) <= SUMMARY_MAX:
-        return text
-    return text[: SUMMARY_MAX - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+from cds_service.services.card_text import first_fitting, listing, of, sign_names, where
+from cds_service.services.core_decompression.card_bullets import side_of
 
 
 def _cap(text: str) -> str:

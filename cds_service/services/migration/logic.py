@@ -1,0 +1,38 @@
+"""patient-view logic (handler "tmo-migration"): the migratory pattern of TOH on chart open.
+
+The adapter between a hook call and the clinical core: the record's facts, the core's
+find_migration, and at most one info card with the timeline. No I/O.
+"""
+
+from __future__ import annotations
+
+from cds_service.clinical.extract import collect_facts
+from cds_service.clinical.migration import find_migration
+from cds_service.clinical.thresholds import Thresholds
+from cds_service.fhir.record import PatientRecord, RawResource
+from cds_service.services.logic import Invocation, IssuedCard
+from cds_service.services.migration.card import migration_card
+from cds_service.services.observations import is_imaging_observation
+
+_KEPT = frozenset({"Patient", "Condition", "ImagingStudy", "DiagnosticReport",
+                   "MedicationRequest", "MedicationStatement", "Medication", "Procedure"})
+
+
+class MigrationLogic:
+    """Flags edema moving between weight-bearing joints (TMO / RMO) on chart open."""
+
+    def __init__(self, thresholds: Thresholds) -> None:
+        self.thresholds = thresholds
+
+    def keep(self, raw: RawResource) -> bool:
+        kind = raw.get("resourceType")
+        return kind in _KEPT or (kind == "Observation" and is_imaging_observation(raw))
+
+    def decide(self, invocation: Invocation, record: PatientRecord) -> list[IssuedCard]:
+        facts = collect_facts(record, invocation.now, self.thresholds)
+        found = find_migration(facts.episodes, invocation.now,
+                               self.thresholds.migration_window_days)
+        if found is None:
+            return []
+        new, earlier = found
+        return [migration_card(new, earlier, facts.risk_factors)]
