@@ -27,6 +27,7 @@ from cds_service.clinical import text_rules as tr
 from cds_service.clinical import vocabulary as vocab
 from cds_service.clinical.phrase_rules import compile_rules
 from cds_service.clinical.targeted_context import TargetedConText
+from cds_service.clinical.tokenizer_cache import cache_past_line_breaks
 from cds_service.clinical.text_mentions import Mention, Reading, doc_mentions, last_section
 
 __all__ = ["Mention", "Reading", "read", "warm", "use_vocabulary", "cache_size"]
@@ -98,6 +99,7 @@ def _build(compiled: bool = True, folder: Path | None = None):
     # `targets_as_entities` sets them as doc.ents at once (medspaCy adds them one by one).
     nlp = medspacy.load(load_rules=False, medspacy_enable=[
         "medspacy_tokenizer", "medspacy_context"])
+    cache_past_line_breaks(nlp.tokenizer)
     nlp.add_pipe("report_sections", first=True)
     nlp.add_pipe("fast_sentences", after="report_sections")
     nlp.add_pipe("medspacy_target_matcher", after="fast_sentences",
