@@ -20,7 +20,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     TMPDIR=/tmp \
     CDS_CONFIG=/etc/cds-service/config.toml \
-    CDS_SERVICE__HOOKS_DIR=/app/hooks \
     CDS_SERVICE__PROFILE=production \
     CDS_STORE__URL=sqlite:////data/cds_service.sqlite3
 
@@ -33,7 +32,6 @@ RUN pip install . \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /app \
        --shell /usr/sbin/nologin cds \
     && mkdir -p /data /etc/cds-service/jwks && chown 10001:10001 /data
-COPY hooks ./hooks
 # Not in the image: fixtures/ (synthetic test patients) and tests/. `cds-service invoke
 # --fixture` runs from a checkout against the service's URL (docs/deploy.md).
 

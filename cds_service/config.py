@@ -16,10 +16,10 @@ from pydantic_settings import (
 )
 from sqlalchemy.engine import make_url
 
+from cds_service import resources
 from cds_service.clinical.thresholds import Thresholds
 from cds_service.fhir.client import ClientLimits
 from cds_service.security.config import AuthConfig, CacheConfig, CorsConfig, check_cors_with_auth
-from cds_service.services.definitions import default_hooks_dir
 
 
 class _Section(BaseModel):
@@ -31,7 +31,8 @@ class ServiceSection(_Section):
     public_base_url: str = "http://127.0.0.1:8080"
     # development: permissive defaults for a laptop; production: auth and https required.
     profile: Literal["development", "production"] = "development"
-    hooks_dir: Path = Field(default_factory=default_hooks_dir)
+    # The hooks shipped in the package (cds_service/hooks/), or an informaticist's own folder.
+    hooks_dir: Path = Field(default_factory=resources.hooks_dir)
     # Trigger-list files with `adds_to`, added to hooks/ lists (examples/hl7-sandbox.toml).
     extra_triggers: tuple[Path, ...] = ()
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)

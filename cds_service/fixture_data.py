@@ -21,7 +21,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from cds_service.prefetch.templates import TemplateError, render
-from cds_service.services.definitions import ServiceDefinition, default_hooks_dir, load_catalog
+from cds_service.resources import hooks_dir
+from cds_service.services.definitions import ServiceDefinition, load_catalog
 
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
 HOOKS = ("order-select", "order-sign", "patient-view")
@@ -231,7 +232,7 @@ def render_template(template: str, context: Mapping[str, Any]) -> str | None:
 
 def service_for_hook(hook: str) -> ServiceDefinition:
     """The one service in hooks/ that answers this hook."""
-    found = [s for s in load_catalog(default_hooks_dir()).services.values() if s.hook == hook]
+    found = [s for s in load_catalog(hooks_dir()).services.values() if s.hook == hook]
     if len(found) != 1:
         raise LookupError(f"expected one service for {hook}, found {[s.id for s in found]}")
     return found[0]
@@ -259,7 +260,7 @@ def build_hook_request(
     order-select `selections` default to every draft order (an order set being chosen).
     Prefetch is each of the service's templates answered locally from the bundle."""
     definition = service if isinstance(service, ServiceDefinition) else (
-        load_catalog(default_hooks_dir()).services[service])
+        load_catalog(hooks_dir()).services[service])
     if definition.hook != hook:
         raise ValueError(f"service {definition.id} answers {definition.hook}, not {hook}")
     if index_date is not None:

@@ -21,7 +21,8 @@ import requests
 from cds_service.fhir.client import ClientLimits, FhirClient, make_session
 from cds_service.fhir.errors import FhirError
 from cds_service.prefetch.templates import render
-from cds_service.services.definitions import ServiceDefinition, default_hooks_dir, load_catalog
+from cds_service.resources import hooks_dir
+from cds_service.services.definitions import ServiceDefinition, load_catalog
 
 FETCH_BUDGET_SECONDS = 30.0
 SEND_TIMEOUT_SECONDS = 30.0
@@ -37,8 +38,7 @@ def _token(args: argparse.Namespace) -> str | None:
 
 
 def _service(service_id: str) -> ServiceDefinition:
-    hooks_dir = Path(os.environ.get("CDS_SERVICE__HOOKS_DIR") or default_hooks_dir())
-    catalog = load_catalog(hooks_dir)
+    catalog = load_catalog(Path(os.environ.get("CDS_SERVICE__HOOKS_DIR") or hooks_dir()))
     if service_id not in catalog.services:
         raise SystemExit(f"cds-service: unknown service {service_id!r}; known: "
                          f"{', '.join(sorted(catalog.services))}")

@@ -26,7 +26,8 @@ def add_read_command(commands) -> None:  # type: ignore[no-untyped-def]
     read.add_argument("--jsonl", action="store_true",
                       help="input is JSON lines of {\"id\": ..., \"text\": ...}")
     read.add_argument("--vocabulary", type=Path, default=None,
-                      help="vocabulary folder (default: hooks/vocabulary of the checkout)")
+                      help="vocabulary folder (default: the package's own, "
+                           "cds_service/hooks/vocabulary)")
     read.add_argument("--config", dest="config", default=argparse.SUPPRESS,
                       help="TOML configuration file (or set CDS_CONFIG)")
     read.set_defaults(func=cmd_read)

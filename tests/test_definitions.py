@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cds_service.services.definitions import DefinitionError, default_hooks_dir, load_catalog
+from cds_service.resources import hooks_dir
+from cds_service.services.definitions import DefinitionError, load_catalog
 from cds_service.services.handlers import HANDLERS
 
 GOOD_SERVICE = """
@@ -29,7 +30,7 @@ def write_hooks(root: Path, service: str, triggers: str = GOOD_TRIGGERS) -> Path
 
 
 def test_shipped_hooks_load_three_services() -> None:
-    catalog = load_catalog(default_hooks_dir(), known_handlers=set(HANDLERS))
+    catalog = load_catalog(hooks_dir(), known_handlers=set(HANDLERS))
     hooks = sorted(s.hook for s in catalog.services.values())
     assert hooks == ["order-select", "order-sign", "patient-view"]
     assert "hip-core-decompression" in catalog.triggers

@@ -8,11 +8,12 @@ import pytest
 
 from cds_service.clinical import codes as c
 from cds_service.prefetch.reads import HandlerReads, Query
-from cds_service.services.definitions import default_hooks_dir, load_catalog
+from cds_service.resources import hooks_dir
+from cds_service.services.definitions import load_catalog
 from cds_service.services.descriptors import CORE_DECOMPRESSION, DESCRIPTORS, TMO_MIGRATION
 from cds_service.services.handlers import HANDLERS
 
-CATALOG = load_catalog(default_hooks_dir(), known_handlers=set(HANDLERS))
+CATALOG = load_catalog(hooks_dir(), known_handlers=set(HANDLERS))
 
 
 def test_every_handler_has_a_descriptor() -> None:

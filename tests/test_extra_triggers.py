@@ -10,7 +10,8 @@ import pytest
 
 from cds_service import fixture_data
 from cds_service.app import create_app
-from cds_service.services.definitions import DefinitionError, default_hooks_dir, load_catalog
+from cds_service.resources import hooks_dir
+from cds_service.services.definitions import DefinitionError, load_catalog
 from cds_service.services.triggers import match_order
 from tests.clock import TODAY, fixed_clock
 from tests.conftest import make_settings
@@ -33,12 +34,12 @@ MRI_HIP = pama_order("73721", "Magnetic resonance (eg, proton) imaging, any join
 
 
 def test_off_by_default() -> None:
-    triggers = load_catalog(default_hooks_dir()).triggers["hip-core-decompression"]
+    triggers = load_catalog(hooks_dir()).triggers["hip-core-decompression"]
     assert match_order(MRI_HIP, triggers) is None
 
 
 def test_the_sandbox_list_adds_its_imaging_codes() -> None:
-    catalog = load_catalog(default_hooks_dir(), extra_triggers=[SANDBOX_TRIGGERS])
+    catalog = load_catalog(hooks_dir(), extra_triggers=[SANDBOX_TRIGGERS])
     triggers = catalog.triggers["hip-core-decompression"]
     assert match_order(MRI_HIP, triggers) == f"{CPT}|73721"
     assert match_order(pama_order("70551", "MRI brain"), triggers) is None
@@ -59,7 +60,7 @@ def test_a_bad_extra_list_names_its_file(tmp_path: Path, text: str | None, messa
     if text is not None:
         path.write_text(text, encoding="utf-8")
     with pytest.raises(DefinitionError) as caught:
-        load_catalog(default_hooks_dir(), extra_triggers=[path])
+        load_catalog(hooks_dir(), extra_triggers=[path])
     assert str(caught.value).startswith(str(path)) and message in str(caught.value)
 
 

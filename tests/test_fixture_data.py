@@ -17,7 +17,8 @@ from cds_service.fixture_data import (
     index_date_of, load_bundle, load_fixture, load_manifest, local_search, rebase_dates,
     render_template, resources, service_for_hook, shift_date,
 )
-from cds_service.services.definitions import default_hooks_dir, load_catalog
+from cds_service.resources import hooks_dir
+from cds_service.services.definitions import load_catalog
 
 MANIFEST = load_manifest()
 NAMES = sorted(MANIFEST)
@@ -260,7 +261,7 @@ def test_render_template_tokens():
 
 # -- hook requests ----------------------------------------------------------------------
 
-SERVICES = load_catalog(default_hooks_dir()).services
+SERVICES = load_catalog(hooks_dir()).services
 
 
 @pytest.mark.parametrize("hook", HOOKS)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from cds_service.services.definitions import default_hooks_dir, load_catalog
+from cds_service.resources import hooks_dir
+from cds_service.services.definitions import load_catalog
 from cds_service.services.handlers import HANDLERS
 
-SERVICES = load_catalog(default_hooks_dir(), known_handlers=set(HANDLERS)).services
+SERVICES = load_catalog(hooks_dir(), known_handlers=set(HANDLERS)).services
 
 
 @pytest.mark.parametrize("service_id", sorted(SERVICES))

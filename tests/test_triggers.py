@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from cds_service.services.definitions import default_hooks_dir, load_catalog
+from cds_service.resources import hooks_dir
+from cds_service.services.definitions import load_catalog
 from cds_service.services.triggers import match_order, triggered_orders
 
-TRIGGERS = load_catalog(default_hooks_dir()).triggers["hip-core-decompression"]
+TRIGGERS = load_catalog(hooks_dir()).triggers["hip-core-decompression"]
 HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 CPT = "http://www.ama-assn.org/go/cpt"
 

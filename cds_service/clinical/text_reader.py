@@ -29,10 +29,11 @@ from cds_service.clinical.phrase_rules import compile_rules
 from cds_service.clinical.targeted_context import TargetedConText
 from cds_service.clinical.tokenizer_cache import cache_past_line_breaks
 from cds_service.clinical.text_mentions import Mention, Reading, doc_mentions, last_section
+from cds_service.resources import vocabulary_dir
 
 __all__ = ["Mention", "Reading", "read", "warm", "use_vocabulary", "cache_size"]
 
-DEFAULT_VOCABULARY = Path(__file__).resolve().parents[2] / "hooks" / "vocabulary"
+DEFAULT_VOCABULARY = vocabulary_dir()  # the package's own (cds_service/hooks/vocabulary)
 MAX_TEXT_CHARS = 50_000  # a long hip MRI report is ~5,000 characters
 CHUNK_CHARS = 4_000  # read in pieces of this size at most (see chunks())
 MAX_MENTIONS = 400  # findings read from one text at most (a real report has < 50)

@@ -1,11 +1,12 @@
 """Load and validate the declarative service definitions in `hooks/`.
 
-One TOML file per service (`hooks/services/*.toml`) names the hook, the wording and the
-handler; the handler's descriptor (services/descriptors.py) gives the prefetch, so the
-services of one handler share one prefetch block. Trigger code lists live in
-`hooks/triggers/*.toml` so the informaticist edits one list used by both order hooks. A
-bad file fails loading with its path and the offending field, never a half-loaded
-registry.
+The shipped folder is `cds_service/hooks/` (cds_service.resources.hooks_dir); `[service]
+hooks_dir` names another. One TOML file per service (`hooks/services/*.toml`) names the
+hook, the wording and the handler; the handler's descriptor (services/descriptors.py)
+gives the prefetch, so the services of one handler share one prefetch block. Trigger
+code lists live in `hooks/triggers/*.toml` so the informaticist edits one list used by
+both order hooks. A bad file fails loading with its path and the offending field, never
+a half-loaded registry.
 """
 
 from __future__ import annotations
@@ -133,12 +134,6 @@ class Catalog(BaseModel):
 
     def trigger_list(self, service: ServiceDefinition) -> TriggerList | None:
         return self.triggers.get(service.triggers) if service.triggers else None
-
-
-def default_hooks_dir() -> Path:
-    """`hooks/` of the checkout: found from the package's own location (not the current
-    directory); an installed, non-editable package must set CDS_SERVICE__HOOKS_DIR."""
-    return Path(__file__).resolve().parents[2] / "hooks"
 
 
 def _toml(path: Path) -> dict[str, object]:

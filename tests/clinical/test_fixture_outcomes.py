@@ -14,8 +14,9 @@ import pytest
 from cds_service.clinical.thresholds import Thresholds
 from cds_service.fhir.record import build_record
 from cds_service.fixture_data import FIXTURES_DIR, load_manifest
+from cds_service.resources import hooks_dir
 from cds_service.services.core_decompression import CoreDecompressionLogic
-from cds_service.services.definitions import default_hooks_dir, load_catalog
+from cds_service.services.definitions import load_catalog
 from cds_service.services.logic import Invocation
 from cds_service.services.migration import MigrationLogic
 from cds_service.services.triggers import triggered_orders
@@ -29,7 +30,7 @@ CASES = [(name, hook) for name, case in load_manifest().items() for hook in case
 
 @pytest.fixture(scope="module")
 def catalog():
-    return load_catalog(default_hooks_dir())
+    return load_catalog(hooks_dir())
 
 
 @pytest.mark.parametrize(("name", "hook"), CASES)

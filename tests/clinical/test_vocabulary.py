@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from cds_service.clinical import text_reader, vocabulary
-from cds_service.services.definitions import DefinitionError, default_hooks_dir, load_catalog
+from cds_service.resources import hooks_dir
+from cds_service.services.definitions import DefinitionError, load_catalog
 
 FORMS = {"edema": ("edema", "oedema")}
 
@@ -40,7 +41,7 @@ def test_bad_phrases_are_refused(phrase: str, message: str) -> None:
 
 def _hooks_copy(tmp_path: Path) -> Path:
     hooks = tmp_path / "hooks"
-    shutil.copytree(default_hooks_dir(), hooks)
+    shutil.copytree(hooks_dir(), hooks)
     return hooks
 
 

@@ -66,8 +66,7 @@ def test_build_context_holds_what_the_dockerfile_copies_and_no_more() -> None:
                 assert source in context or any(p.startswith(source + "/") for p in context), \
                     f"COPY {source}: excluded by .dockerignore"
     tops = {path.split("/")[0] for path in context}
-    assert tops == {".dockerignore", "Dockerfile", "README.md", "cds_service", "hooks",
-                    "pyproject.toml"}
+    assert tops == {".dockerignore", "Dockerfile", "README.md", "cds_service", "pyproject.toml"}
     assert not [p for p in context if "__pycache__" in p or p.endswith((".pyc", ".sqlite3"))]
     size = sum((ROOT / p).stat().st_size for p in context if (ROOT / p).is_file())
     assert size < CONTEXT_MAX_BYTES, f"build context {size} bytes"
@@ -77,8 +76,8 @@ def test_dockerfile_matches_the_deployment() -> None:
     instructions = dockerfile_instructions()
     assert ("USER", f"{UID}:{UID}") in instructions
     env = " ".join(rest for word, rest in instructions if word == "ENV")
-    assert "CDS_SERVICE__HOOKS_DIR=/app/hooks" in env and ("WORKDIR", "/app") in instructions
-    assert ("COPY", "hooks ./hooks") in instructions
+    assert ("WORKDIR", "/app") in instructions
+    assert "HOOKS_DIR" not in env  # the installed package finds its own hooks
     deployment = yaml.safe_load((ROOT / "deploy/kubernetes/deployment.yaml").read_text())
     pod = deployment["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsUser"] == UID
@@ -163,7 +162,7 @@ def test_runs_on_a_read_only_root_without_capabilities(image_root: Path, keys: K
     tmp.mkdir()
     env = {"PATH": f"{site / 'bin'}:/usr/bin:/bin", "PYTHONPATH": str(site),
            "PYTHONDONTWRITEBYTECODE": "1", "HOME": str(app), "TMPDIR": str(tmp),
-           "CDS_CONFIG": str(etc / "config.toml"), "CDS_SERVICE__HOOKS_DIR": str(app / "hooks"),
+           "CDS_CONFIG": str(etc / "config.toml"),
            "CDS_SERVICE__PROFILE": "production", "CDS_STORE__URL": pg_url,
            "CDS_CACHE__URL": REDIS_URL}
     cds = str(site / "bin" / "cds-service")
