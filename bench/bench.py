@@ -39,8 +39,8 @@ sys.path.insert(0, str(ROOT))
 import make_data  # noqa: E402
 from latency_proxy import LatencyProxy, max_in_flight  # noqa: E402
 
-from cds_service.fixture_data import render_template, service_for_hook  # noqa: E402
-from cds_service.fhir.loader import load_bundles  # noqa: E402
+from cds_service.devtools.fixture_data import render_template, service_for_hook  # noqa: E402
+from cds_service.devtools.loader import load_bundles  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 SIGN = "toh-core-decompression-sign"

@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cds_service.fixture_data import (
+from cds_service.devtools.fixture_data import (
     build_hook_request, load_bundle, load_manifest, rebase_dates, service_for_hook)
 
 BASE = "seed1-tmo-hip"

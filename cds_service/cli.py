@@ -138,7 +138,7 @@ def add_invoke(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
-    from cds_service.invoke import run_invoke
+    from cds_service.devtools.invoke import run_invoke
 
     return run_invoke(args, sys.stdout)
 
@@ -161,7 +161,7 @@ def add_fixtures(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_fixtures_load(args: argparse.Namespace) -> int:
-    from cds_service.invoke import run_fixtures_load
+    from cds_service.devtools.invoke import run_fixtures_load
 
     return run_fixtures_load(args, sys.stdout)
 

@@ -19,3 +19,12 @@ def hooks_dir() -> Path:
 def vocabulary_dir() -> Path:
     """The shipped reading vocabulary (docs/vocabulary.md)."""
     return hooks_dir() / "vocabulary"
+
+
+def smart_static_dir() -> Path:
+    """The SMART app's pages and bundle (`cds_service/static/smart/`), which Flask serves
+    from a folder."""
+    folder = resources.files("cds_service") / "static" / "smart"
+    if not isinstance(folder, Path):  # a zipped install: Flask serves files from a folder
+        raise RuntimeError(f"cds_service/static/smart is not a folder on disk ({folder!r})")
+    return folder

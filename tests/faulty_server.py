@@ -128,7 +128,7 @@ class Trickle:
 
 def serving(resources: list[dict]) -> Behaviour:
     """Answers reads and searches from `resources` (fixture_data.local_search)."""
-    from cds_service.fixture_data import local_search
+    from cds_service.devtools.fixture_data import local_search
 
     bundle = {"resourceType": "Bundle", "type": "collection",
               "entry": [{"resource": r} for r in resources]}

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from cds_service import fixture_data
+from cds_service.devtools import fixture_data
 from tests.clock import TODAY  # fixtures are rebased to the app's fixed clock
 
 from tests.test_hooks_fixtures import CASES, SERVICES  # the same cases as the hook tests

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cds_service import fixture_data
+from cds_service.devtools import fixture_data
 from cds_service.fhir.record import PatientRecord
 from cds_service.services.decisions import DecisionCache
 from cds_service.services.logic import Invocation, IssuedCard

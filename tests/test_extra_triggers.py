@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cds_service import fixture_data
+from cds_service.devtools import fixture_data
 from cds_service.app import create_app
 from cds_service.resources import hooks_dir
 from cds_service.services.definitions import DefinitionError, load_catalog

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from cds_service import fixture_data
+from cds_service.devtools import fixture_data
 from cds_service.report import print_feedback_report
 from tests.clock import TODAY  # the app's clock in tests: fixtures are rebased to it
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from cds_service import fixture_data
+from cds_service.devtools import fixture_data
 from tests.clock import TODAY
 from tests.reliability.hostile import BAD_FEEDBACK, overridden
 

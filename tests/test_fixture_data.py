@@ -1,5 +1,5 @@
 """The fixtures are valid R4, consistent with their manifest, and the request builder
-answers prefetch templates the way a FHIR server would (cds_service.fixture_data)."""
+answers prefetch templates the way a FHIR server would (cds_service.devtools.fixture_data)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
 from cds_service.clinical.thresholds import Thresholds
-from cds_service.fixture_data import (
-    FIXTURES_DIR, HOOKS, build_hook_request, draft_orders, fixture_names, fixture_request,
-    index_date_of, load_bundle, load_fixture, load_manifest, local_search, rebase_dates,
-    render_template, resources, service_for_hook, shift_date,
+from cds_service.devtools.fixture_data import (
+    FIXTURES_DIR, HOOKS, build_hook_request, fixture_names, fixture_request, index_date_of,
+    load_bundle, load_fixture, load_manifest, service_for_hook,
 )
+from cds_service.devtools.fixture_dates import rebase_dates, shift_date
+from cds_service.devtools.local_fhir import draft_orders, local_search, render_template, resources
 from cds_service.resources import hooks_dir
 from cds_service.services.definitions import load_catalog
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cds_service import fixture_data
+from cds_service.devtools import fixture_data
 from cds_service.store.models import IssuedCardRow
 from tests.clock import TODAY  # the app's clock in tests: fixtures are rebased to it
 

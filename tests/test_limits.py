@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from cds_service import fixture_data as fx
+from cds_service.devtools import fixture_data as fx
 from cds_service.app import create_app
 from cds_service.limits import nesting_exceeds
 from cds_service.prefetch.fetch import is_read

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cds_service import fixture_data
+from cds_service.devtools import fixture_data
 from tests.clock import TODAY  # the app's clock in tests: fixtures are rebased to it
 
 SIGN = "/cds-services/toh-core-decompression-sign"

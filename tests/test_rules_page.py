@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cds_service import fixture_data
+from cds_service.devtools import fixture_data
 from cds_service.app import create_app
 from cds_service.clinical.thresholds import Thresholds
 from cds_service.services.card_topics import INFORMATIONAL, TOPICS

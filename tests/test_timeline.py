@@ -9,7 +9,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from cds_service import fixture_data
+from cds_service.devtools import fixture_data
 from cds_service.clinical.assessment import assess
 from cds_service.clinical.extract import collect_facts
 from cds_service.clinical.migration import find_migration

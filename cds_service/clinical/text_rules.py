@@ -9,7 +9,7 @@ except those `modifiers.toml` replaces (each replacement says why there).
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from importlib.metadata import distribution
 
 from medspacy.context import ConTextRule
 from medspacy.target_matcher import TargetRule
@@ -45,10 +45,14 @@ def target_rules(vocabulary: Vocabulary) -> list[TargetRule]:
             for term in vocabulary.terms for spelling in term.spellings]
 
 
-def _default_rules(replaced: frozenset[str]) -> list[ConTextRule]:
-    import medspacy
+# medspaCy installs its rule files as a top-level `resources/` folder beside its package,
+# not inside it, so they are no package resource (`importlib.resources.files("resources")`
+# would be any namespace package of that name); the distribution's own file list names it.
+DEFAULT_CONTEXT_RULES = "resources/en/context_rules.json"
 
-    path = Path(medspacy.__file__).resolve().parents[1] / "resources" / "en" / "context_rules.json"
+
+def _default_rules(replaced: frozenset[str]) -> list[ConTextRule]:
+    path = distribution("medspacy").locate_file(DEFAULT_CONTEXT_RULES)
     raw = json.loads(path.read_text(encoding="utf-8"))["context_rules"]
     return [ConTextRule.from_dict(d) for d in raw if d["literal"] not in replaced]
 

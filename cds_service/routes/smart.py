@@ -12,7 +12,6 @@ import logging
 import re
 import time
 from html import escape
-from pathlib import Path
 from typing import Literal
 
 from flask import Blueprint, Response, request, send_from_directory
@@ -24,6 +23,7 @@ from cds_service.clinical.migration import find_migration
 from cds_service.errors import BadRequest, Forbidden, Issue, NotFound, PreconditionFailed, Unauthorized
 from cds_service.fhir.record import ModelCache, build_record
 from cds_service.pipeline import validation_issues
+from cds_service.resources import smart_static_dir
 from cds_service.routes.cds import JSON_TYPES, json_response, pipeline
 from cds_service.security import url_allowed
 from cds_service.services.core_decompression import keep_for_order
@@ -33,7 +33,7 @@ from cds_service.wire.request import FHIR_ID
 
 log = logging.getLogger("cds_service.access")
 blueprint = Blueprint("smart", __name__)
-STATIC = Path(__file__).resolve().parents[1] / "static" / "smart"
+STATIC = smart_static_dir()  # package data, found through the package's resources
 BEARER = re.compile(r"^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$", re.IGNORECASE)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Alembic's package-resource form: found wherever the package is installed (package-data).
+MIGRATIONS = "cds_service:migrations"
 
 
 def make_engine(url: str) -> Engine:
@@ -62,7 +62,7 @@ def commit_without_flush(engine: Engine) -> Iterator[Connection]:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (idempotent)."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", MIGRATIONS)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext
 
-from cds_service import fixture_data
+from cds_service.devtools import fixture_data
 from cds_service.app import create_app
-from cds_service.fhir.loader import load_bundles
+from cds_service.devtools.loader import load_bundles
 from tests.browser.browser import chromium
 from tests.browser.ehr import Client, EhrState, make_ehr_app
 from tests.browser.servers import serving

@@ -11,8 +11,8 @@ import pytest
 import requests
 from playwright.sync_api import BrowserContext, Page, expect
 
-from cds_service import fixture_data
-from cds_service.invoke import request_from_server
+from cds_service.devtools import fixture_data
+from cds_service.devtools.invoke import request_from_server
 from tests.browser.conftest import CLIENT_ID, Ehr
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]

@@ -12,8 +12,8 @@ from datetime import datetime, time, timezone
 import pytest
 
 from cds_service.clinical.thresholds import Thresholds
+from cds_service.devtools.fixture_data import FIXTURES_DIR, load_manifest
 from cds_service.fhir.record import build_record
-from cds_service.fixture_data import FIXTURES_DIR, load_manifest
 from cds_service.resources import hooks_dir
 from cds_service.services.core_decompression import CoreDecompressionLogic
 from cds_service.services.definitions import load_catalog

@@ -30,7 +30,7 @@ import requests
 import yaml
 from docker.utils.build import exclude_paths
 
-from cds_service.fixture_data import fixture_request
+from cds_service.devtools.fixture_data import fixture_request
 from tests.deploy.conftest import REDIS_URL
 from tests.reliability.live import free_port, to_toml
 from tests.reliability.tokens import Keys, signed

@@ -21,7 +21,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from cds_service.fixture_data import fixture_request
+from cds_service.devtools.fixture_data import fixture_request
 from tests.deploy.cluster import Nginx, migrate_once, nginx, start_all
 from tests.deploy.conftest import REDIS_URL
 from tests.reliability.live import LiveService, free_port

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import requests
 
-from cds_service.fhir.loader import FixtureLoadError, load_bundles
+from cds_service.devtools.loader import FixtureLoadError, load_bundles
 from cds_service.services.descriptors import DESCRIPTORS
 
 if TYPE_CHECKING:

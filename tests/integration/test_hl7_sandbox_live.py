@@ -17,7 +17,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-from cds_service.fixture_data import fixture_request
+from cds_service.devtools.fixture_data import fixture_request
 from tests.reliability.live import LiveService
 
 pytestmark = pytest.mark.integration

@@ -14,10 +14,10 @@ import uuid
 import pytest
 import requests
 
-from cds_service import fixture_data
+from cds_service.devtools import fixture_data
 from cds_service.app import create_app
-from cds_service.fhir.loader import load_bundles
-from cds_service.invoke import request_from_server
+from cds_service.devtools.loader import load_bundles
+from cds_service.devtools.invoke import request_from_server
 from tests.clock import TODAY, fixed_clock
 from tests.conftest import CardCheckingClient, make_settings
 from tests.test_hooks_fixtures import MANIFEST, SERVICES, assert_matches_expectation

@@ -8,7 +8,7 @@ import base64
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from cds_service import fixture_data as fx
+from cds_service.devtools import fixture_data as fx
 
 HOOK = "order-sign"
 SERVICE = fx.service_for_hook(HOOK).id

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from cds_service.fixture_data import fixture_request
+from cds_service.devtools.fixture_data import fixture_request
 from cds_service.security.errors import AUTH_CHECKS
 from tests.reliability.conftest import REDIS_URL
 from tests.reliability.figures import count

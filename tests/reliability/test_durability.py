@@ -16,7 +16,7 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from cds_service.fixture_data import fixture_request
+from cds_service.devtools.fixture_data import fixture_request
 from tests.reliability.figures import count
 from tests.reliability.live import LiveService
 

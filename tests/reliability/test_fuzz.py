@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from cds_service.fixture_data import HOOKS, fixture_request, load_manifest, service_for_hook
+from cds_service.devtools.fixture_data import HOOKS, fixture_request, load_manifest, service_for_hook
 from tests.reliability import hostile
 from tests.reliability.figures import count
 from tests.reliability.live import running

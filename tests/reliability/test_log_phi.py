@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from cds_service import fixture_data as fx
-from cds_service.fhir.loader import load_bundles
+from cds_service.devtools import fixture_data as fx
+from cds_service.devtools.loader import load_bundles
 from tests.integration.conftest import FhirServer, start_fhir_server
 from tests.reliability.conftest import REDIS_URL
 from tests.reliability.live import LiveService, running

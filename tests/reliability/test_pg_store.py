@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from cds_service.app import create_app
-from cds_service.fixture_data import fixture_request
+from cds_service.devtools.fixture_data import fixture_request
 from cds_service.store.db import make_engine, migrate
 from tests.conftest import make_settings
 from tests.reliability.live import CDS_SERVICE, to_toml

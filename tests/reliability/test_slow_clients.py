@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from cds_service import fixture_data as fx
+from cds_service.devtools import fixture_data as fx
 from tests.reliability.figures import count
 from tests.reliability.live import running
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from cds_service import fixture_data as fx
+from cds_service.devtools import fixture_data as fx
 from tests.faulty_server import FaultyServer, Trickle, faulty_server, send, serving
 from tests.reliability.figures import FIGURES
 from tests.reliability.live import LiveService, running

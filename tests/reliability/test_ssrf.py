@@ -10,7 +10,7 @@ import secrets
 import pytest
 import requests
 
-from cds_service.fixture_data import fixture_request
+from cds_service.devtools.fixture_data import fixture_request
 from tests.reliability.conftest import REDIS_URL
 from tests.reliability.listeners import RecordingServer, recording_server
 from tests.reliability.live import LiveService, running

@@ -83,7 +83,7 @@ def request_from_server(
 def request_from_fixture(service: ServiceDefinition, name: str, fhir_server: str | None,
                          with_prefetch: bool) -> dict[str, Any]:
     """The request for a fixture patient, dates moved so that its index date is today."""
-    from cds_service import fixture_data
+    from cds_service.devtools import fixture_data
 
     if name not in fixture_data.fixture_names() and not Path(name).is_file():
         raise SystemExit(f"cds-service: no fixture {name!r}: neither a patient of "
@@ -177,8 +177,8 @@ def json_only(response: requests.Response) -> str:
 
 
 def run_fixtures_load(args: argparse.Namespace, out: TextIO) -> int:
-    from cds_service import fixture_data
-    from cds_service.fhir.loader import load_bundles
+    from cds_service.devtools import fixture_data
+    from cds_service.devtools.loader import load_bundles
 
     if args.paths:
         bundles = [orjson.loads(Path(p).read_bytes()) for p in args.paths]

@@ -1,40 +1,49 @@
 """Test fixtures: patient bundles, their manifest, and the hook requests an EHR would send.
 
 Pure (no HTTP), so unit tests, integration tests and the CLI share one source of cases.
-Fixture dates are written around each patient's index date (the day the decompression
-is ordered); `rebase_dates` moves them to the day the tests run, so an MRI "6 days old"
-stays 6 days old and never drifts out of the service's recency windows.
+Requests are rebased to the day asked for (`fixture_dates`) and carry the prefetch a FHIR
+server would answer from the bundle (`local_fhir`).
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import re
+import os
 import tomllib
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote
 
-from cds_service.prefetch.templates import TemplateError, render
+from cds_service.devtools.fixture_dates import rebase_dates
+from cds_service.devtools.local_fhir import (
+    LOCAL_BASE,
+    draft_orders,
+    local_search,
+    render_template,
+    resources,
+)
 from cds_service.resources import hooks_dir
 from cds_service.services.definitions import ServiceDefinition, load_catalog
 
-FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures"
-HOOKS = ("order-select", "order-sign", "patient-view")
-LOCAL_BASE = "https://ehr.example.org/fhir"  # fullUrl base when no fhirServer is given
 
-# A FHIR date/dateTime/instant with at least year and month (a bare year is only
-# shifted under a date-like key: "1514" is an RxNorm code, not a year).
-_DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?(T.*)?$")
-_YEAR = re.compile(r"^\d{4}$")
-_NOT_DATES = {"id", "code", "system", "url", "fullUrl", "reference", "data", "value", "uid",
-              "version", "div", "display", "text"}
-_DATE_KEYS = {"birthDate", "start", "end", "issued", "authoredOn", "started", "recordedDate"}
+def fixtures_dir() -> Path:
+    """`CDS_FIXTURES_DIR` when set, else `fixtures/` beside the package folder: the root
+    of the source checkout the package is imported from. Fixtures are not package data
+    (a wheel holds none); these tools are for a checkout."""
+    configured = os.environ.get("CDS_FIXTURES_DIR")
+    if configured:
+        return Path(configured)
+    package = Path(str(files("cds_service")))
+    return package.parent / "fixtures"
+
+
+FIXTURES_DIR = fixtures_dir()
+HOOKS = ("order-select", "order-sign", "patient-view")
 
 
 @dataclass(frozen=True)
@@ -110,124 +119,6 @@ def load_fixture(name_or_path: str) -> tuple[dict[str, Any], date | None]:
         return load_bundle(name_or_path), cases[name_or_path].index_date
     bundle = json.loads(Path(name_or_path).read_text(encoding="utf-8"))
     return bundle, index_date_of(bundle)
-
-
-def shift_date(value: str, days: int) -> str:
-    """Shift one FHIR date/dateTime/instant string by whole days, keeping its precision,
-    time of day and zone (partial dates move with their mid-point)."""
-    match = _DATE.match(value)
-    try:
-        if match:
-            year, month, day, rest = match.groups()
-            if day is None:  # YYYY-MM
-                moved = date(int(year), int(month), 15) + timedelta(days=days)
-                return f"{moved.year:04d}-{moved.month:02d}"
-            moved = date(int(year), int(month), int(day)) + timedelta(days=days)
-            return moved.isoformat() + (rest or "")
-        if _YEAR.match(value):
-            return f"{(date(int(value), 7, 2) + timedelta(days=days)).year:04d}"
-    except ValueError:  # looked like a date but is not one (e.g. "1234-56")
-        pass
-    return value
-
-
-def _rebase(node: Any, days: int, key: str | None) -> Any:
-    if isinstance(node, dict):
-        return {k: _rebase(v, days, k) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_rebase(v, days, key) for v in node]
-    if isinstance(node, str) and key not in _NOT_DATES:
-        date_key = key in _DATE_KEYS or (key or "").endswith(("Date", "DateTime", "Instant"))
-        if _DATE.match(node) or (_YEAR.match(node) and date_key):
-            return shift_date(node, days)
-    return node
-
-
-def rebase_dates(bundle: Mapping[str, Any], index_date: date, today: date) -> dict[str, Any]:
-    """A copy of the bundle with every date moved by (today - index_date) days."""
-    return _rebase(copy.deepcopy(dict(bundle)), (today - index_date).days, None)
-
-
-def resources(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The resources of a Bundle's entries."""
-    return [e["resource"] for e in bundle.get("entry") or () if isinstance(e.get("resource"), dict)]
-
-
-def draft_orders(bundle: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Unsigned orders (status draft): they go in context.draftOrders, not in the record."""
-    return [r for r in resources(bundle) if r.get("status") == "draft"]
-
-
-def _token_match(codings: Iterable[Mapping[str, Any]], wanted: str) -> bool:
-    """FHIR token search: `system|code`, `|code` (no system), `system|`, or `code`."""
-    for value in wanted.split(","):
-        system, sep, code = value.rpartition("|") if "|" in value else ("", "", value)
-        for coding in codings:
-            if sep and system and coding.get("system") != system:
-                continue
-            if sep and not system and coding.get("system"):
-                continue
-            if not code or coding.get("code") == code:
-                return True
-    return False
-
-
-def _codings(concepts: Any) -> list[Mapping[str, Any]]:
-    concepts = concepts if isinstance(concepts, list) else [concepts] if concepts else []
-    return [c for cc in concepts if isinstance(cc, Mapping) for c in cc.get("coding") or ()]
-
-
-def _matches(resource: Mapping[str, Any], param: str, value: str) -> bool:
-    if param in ("patient", "subject"):
-        ref = (resource.get("subject") or resource.get("patient") or {}).get("reference", "")
-        return ref in (value, f"Patient/{value}")
-    if param == "code":
-        code = resource.get("code") or resource.get("medicationCodeableConcept")
-        return _token_match(_codings(code), value)
-    if param == "category":
-        return _token_match(_codings(resource.get("category")), value)
-    if param == "modality":
-        mods = list(resource.get("modality") or ())
-        mods += [s["modality"] for s in resource.get("series") or () if s.get("modality")]
-        return _token_match(mods, value)
-    if param == "status":
-        return resource.get("status") in value.split(",")
-    if param == "_id":
-        return resource.get("id") in value.split(",")
-    raise ValueError(f"local search does not support parameter {param!r}")
-
-
-def local_search(bundle: Mapping[str, Any], query: str, base: str = LOCAL_BASE) -> Any:
-    """Answer a rendered prefetch query from the bundle, as a FHIR server would:
-    `Type/id` gives the resource (None when absent), `Type?params` a searchset Bundle.
-    Draft orders are invisible: an EHR prefetches stored data, not the open session."""
-    stored = [r for r in resources(bundle) if r.get("status") != "draft"]
-    path, _, qs = query.partition("?")
-    rtype, _, rid = unquote(path).strip("/").partition("/")
-    if rid:
-        return next((copy.deepcopy(r) for r in stored
-                     if r["resourceType"] == rtype and r.get("id") == rid), None)
-    params = [(k, v) for k, v in parse_qsl(qs, keep_blank_values=True)
-              if k not in ("_count", "_sort", "_total")]
-    hits = [r for r in stored if r["resourceType"] == rtype
-            and all(_matches(r, k, v) for k, v in params)]
-    result: dict[str, Any] = {
-        "resourceType": "Bundle", "id": str(uuid.uuid5(uuid.NAMESPACE_URL, query)),
-        "type": "searchset", "total": len(hits),
-        "link": [{"relation": "self", "url": f"{base}/{query}"}]}
-    if hits:
-        result["entry"] = [{"fullUrl": f"{base}/{r['resourceType']}/{r['id']}",
-                            "resource": copy.deepcopy(r), "search": {"mode": "match"}}
-                           for r in hits]
-    return result
-
-
-def render_template(template: str, context: Mapping[str, Any]) -> str | None:
-    """The service's own renderer; None when a token has no value (key left unfilled)."""
-    try:
-        return render(template, context)
-    except TemplateError:
-        return None
 
 
 def service_for_hook(hook: str) -> ServiceDefinition:
