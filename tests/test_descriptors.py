@@ -81,3 +81,11 @@ def test_keep_reads_what_the_prefetch_asks_for(
 def test_malformed_descriptor_refused(make: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_a_code_of_the_wrong_shape_is_not_read() -> None:
+    linked = _observation(code={"coding": [{"system": c.LOINC, "code": ["1988-5"]}]},
+                          category=[{"coding": [{"code": ["imaging"]}]}],
+                          derivedFrom=[{"reference": "ImagingStudy/s1"}])
+    assert CORE_DECOMPRESSION.keep(linked) and not CORE_DECOMPRESSION.keep(
+        {**linked, "derivedFrom": []})

@@ -21,33 +21,53 @@ RESOURCE_TYPE = re.compile(r"^[A-Z][A-Za-z]+$")
 PATIENT_TOKEN = "{{context.patientId}}"
 
 
-def _items(value: Any) -> list[Any]:
+@dataclass(frozen=True)
+class Narrowing:
+    """Which resources of one type are read: a coding in `codes`, a category code in
+    `categories`, or a `derivedFrom`/`partOf` reference starting with one of `links`.
+
+    Run on every raw resource before parsing, so written for speed: JSON objects are
+    dicts and lists, and a value of the wrong shape simply does not match."""
+
+    codes: frozenset[Coding] = frozenset()
+    categories: frozenset[str] = frozenset()
+    links: tuple[str, ...] = ()
+
+    def __or__(self, other: Narrowing) -> Narrowing:
+        return Narrowing(self.codes | other.codes, self.categories | other.categories,
+                         self.links + tuple(x for x in other.links if x not in self.links))
+
+    def matches(self, raw: Mapping[str, Any]) -> bool:
+        if self.codes:
+            code = raw.get("code")
+            if isinstance(code, dict):
+                for coding in _list(code.get("coding")):
+                    if isinstance(coding, dict) and _member(
+                            (coding.get("system"), coding.get("code")), self.codes):
+                        return True
+        if self.categories:
+            for concept in _list(raw.get("category")):
+                if isinstance(concept, dict):
+                    for coding in _list(concept.get("coding")):
+                        if isinstance(coding, dict) and _member(coding.get("code"),
+                                                                self.categories):
+                            return True
+        if self.links:
+            for link in _list(raw.get("derivedFrom")) + _list(raw.get("partOf")):
+                if isinstance(link, dict) and str(link.get("reference", "")).startswith(self.links):
+                    return True
+        return False
+
+
+def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def has_coding(raw: Mapping[str, Any], codings: frozenset[Coding]) -> bool:
-    """`code.coding` holds one of these (system, code) pairs."""
-    code = raw.get("code")
-    if not isinstance(code, Mapping):
+def _member(value: Any, members: frozenset[Any]) -> bool:
+    try:
+        return value in members
+    except TypeError:  # a list or object where a code belongs: not one that is read
         return False
-    return any(isinstance(coding, Mapping)
-               and (coding.get("system"), coding.get("code")) in codings
-               for coding in _items(code.get("coding")))
-
-
-def in_category(raw: Mapping[str, Any], category: str) -> bool:
-    """A `category` coding has this code (any system, as the `category=` search token)."""
-    return any(isinstance(concept, Mapping) and any(
-        isinstance(coding, Mapping) and coding.get("code") == category
-        for coding in _items(concept.get("coding")))
-        for concept in _items(raw.get("category")))
-
-
-def linked_to(raw: Mapping[str, Any], prefixes: tuple[str, ...]) -> bool:
-    """`derivedFrom` or `partOf` references a resource of one of these types."""
-    return any(isinstance(link, Mapping)
-               and str(link.get("reference", "")).startswith(prefixes)
-               for link in _items(raw.get("derivedFrom")) + _items(raw.get("partOf")))
 
 
 @dataclass(frozen=True)
@@ -66,8 +86,6 @@ class Query:
     linked_types: tuple[str, ...] = ()
     by_id: bool = False
     optional: bool = False
-    _codes: frozenset[Coding] = field(init=False, repr=False, compare=False)
-    _links: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not PREFETCH_KEY.match(self.key):
@@ -78,13 +96,18 @@ class Query:
             raise ValueError(f"{self.key}: a read by id takes no codes or category")
         if self.linked_types and self.category is None:
             raise ValueError(f"{self.key}: linked_types widen a category; give the category")
-        object.__setattr__(self, "_codes", frozenset(self.codes))
-        object.__setattr__(self, "_links", tuple(f"{t}/" for t in self.linked_types))
 
     @property
     def narrowed(self) -> bool:
         """Only some resources of the type are read (by code or category)."""
         return bool(self.codes) or self.category is not None
+
+    @property
+    def narrowing(self) -> Narrowing:
+        """The resources of the type this key reads (meaningful when `narrowed`)."""
+        categories = frozenset({self.category}) if self.category is not None else frozenset()
+        return Narrowing(frozenset(self.codes), categories,
+                         tuple(f"{t}/" for t in self.linked_types))
 
     def template(self) -> str:
         """The CDS Hooks prefetch template for this key."""
@@ -101,12 +124,7 @@ class Query:
         """This resource is one the key reads (same type, and its codes or category)."""
         if raw.get("resourceType") != self.resource_type:
             return False
-        if not self.narrowed:
-            return True
-        if self._codes and has_coding(raw, self._codes):
-            return True
-        return self.category is not None and (
-            in_category(raw, self.category) or bool(self._links) and linked_to(raw, self._links))
+        return not self.narrowed or self.narrowing.matches(raw)
 
 
 @dataclass(frozen=True)
@@ -117,17 +135,18 @@ class HandlerReads:
     queries: tuple[Query, ...]
     also_reads: tuple[str, ...] = ()
     _whole: frozenset[str] = field(init=False, repr=False, compare=False)
-    _narrowed: Mapping[str, tuple[Query, ...]] = field(init=False, repr=False, compare=False)
+    _narrowed: Mapping[str, Narrowing] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         keys = [q.key for q in self.queries]
         if len(set(keys)) != len(keys):
             raise ValueError(f"duplicate prefetch keys in {keys}")
         whole = {q.resource_type for q in self.queries if not q.narrowed} | set(self.also_reads)
-        narrowed: dict[str, tuple[Query, ...]] = {}
+        narrowed: dict[str, Narrowing] = {}  # one per type: the union of its keys' reads
         for query in self.queries:
             if query.narrowed and query.resource_type not in whole:
-                narrowed[query.resource_type] = narrowed.get(query.resource_type, ()) + (query,)
+                kind = query.resource_type
+                narrowed[kind] = narrowed.get(kind, Narrowing()) | query.narrowing
         object.__setattr__(self, "_whole", frozenset(whole))
         object.__setattr__(self, "_narrowed", narrowed)
 
@@ -152,4 +171,5 @@ class HandlerReads:
             return False
         if kind in self._whole:
             return True
-        return any(q.matches(raw) for q in self._narrowed.get(kind, ()))
+        narrowing = self._narrowed.get(kind)
+        return narrowing is not None and narrowing.matches(raw)

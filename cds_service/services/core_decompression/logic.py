@@ -10,42 +10,41 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from pydantic import ValidationError
+
 from cds_service.clinical.anatomy import side_of_codings, side_of_text
 from cds_service.clinical.assessment import assess
 from cds_service.clinical.extract import collect_facts
+from cds_service.clinical.fhir_values import codings
 from cds_service.clinical.thresholds import Thresholds
 from cds_service.fhir.record import PatientRecord, RawResource, items
 from cds_service.services.core_decompression.cards import assessment_card
+from cds_service.services.descriptors import CORE_DECOMPRESSION
 from cds_service.services.logic import Invocation, IssuedCard
-from cds_service.services.observations import has_lab_code, is_imaging_observation
 from cds_service.services.triggers import order_text
-
-_ALWAYS_KEPT = frozenset({"Patient", "Condition", "ImagingStudy", "DiagnosticReport",
-                          "MedicationRequest", "MedicationStatement", "Medication", "Procedure"})
 
 
 def keep_for_order(raw: RawResource) -> bool:
-    """Cheap JSON filter: the resource types read, and only the Observations the rules read."""
-    kind = raw.get("resourceType")
-    if kind in _ALWAYS_KEPT:
-        return True
-    return kind == "Observation" and (has_lab_code(raw) or is_imaging_observation(raw))
+    """Cheap JSON filter: what the handler's descriptor reads (services/descriptors.py)."""
+    return CORE_DECOMPRESSION.keep(raw)
+
+
+def _body_sites(order: Mapping[str, Any]) -> list[CodeableConcept]:
+    """The draft order's bodySite concepts as models; one that is not valid FHIR is not read."""
+    sites = []
+    for site in items(order.get("bodySite")):
+        try:
+            sites.append(CodeableConcept.model_validate(site))
+        except ValidationError:
+            continue
+    return sites
 
 
 def order_side(order: Mapping[str, Any]) -> str | None:
-    """Laterality of a draft order: bodySite codes/text first, then the order text."""
-    codes = []
-    for site in items(order.get("bodySite")):
-        if isinstance(site, Mapping):
-            codes += [(cd.get("system"), cd.get("code"), cd.get("display"))
-                      for cd in items(site.get("coding")) if isinstance(cd, Mapping)]
-            codes.append((None, None, site.get("text")))
-            for ext in items(site.get("extension")):  # mCODE laterality-qualifier
-                value = ext.get("valueCodeableConcept") if isinstance(ext, Mapping) else None
-                if "laterality" in str(ext.get("url", "")).lower() and isinstance(value, Mapping):
-                    codes += [(cd.get("system"), cd.get("code"), cd.get("display"))
-                              for cd in items(value.get("coding")) if isinstance(cd, Mapping)]
-    return side_of_codings(codes) or side_of_text(order_text(order))
+    """Laterality of a draft order: its bodySite codes, text and laterality qualifier,
+    read as every other resource's are (fhir_values.codings), then the order text."""
+    return side_of_codings(codings(*_body_sites(order))) or side_of_text(order_text(order))
 
 
 def patient_id(invocation: Invocation, record: PatientRecord) -> str | None:

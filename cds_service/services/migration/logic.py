@@ -10,13 +10,9 @@ from cds_service.clinical.extract import collect_facts
 from cds_service.clinical.migration import find_migration
 from cds_service.clinical.thresholds import Thresholds
 from cds_service.fhir.record import PatientRecord, RawResource
+from cds_service.services.descriptors import TMO_MIGRATION
 from cds_service.services.logic import Invocation, IssuedCard
 from cds_service.services.migration.card import migration_card
-from cds_service.services.observations import is_imaging_observation
-
-_KEPT = frozenset({"Patient", "Condition", "ImagingStudy", "DiagnosticReport",
-                   "MedicationRequest", "MedicationStatement", "Medication", "Procedure"})
-
 
 class MigrationLogic:
     """Flags edema moving between weight-bearing joints (TMO / RMO) on chart open."""
@@ -25,8 +21,7 @@ class MigrationLogic:
         self.thresholds = thresholds
 
     def keep(self, raw: RawResource) -> bool:
-        kind = raw.get("resourceType")
-        return kind in _KEPT or (kind == "Observation" and is_imaging_observation(raw))
+        return TMO_MIGRATION.keep(raw)  # what the handler's descriptor reads
 
     def decide(self, invocation: Invocation, record: PatientRecord) -> list[IssuedCard]:
         facts = collect_facts(record, invocation.now, self.thresholds)
