@@ -21,7 +21,7 @@ wrapped line together:
 from __future__ import annotations
 
 import numpy
-from spacy.attrs import SENT_START, SPACY
+from spacy.attrs import ORTH, SENT_START, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -72,35 +72,45 @@ def cap_lengths(words: list[str], starts: list[bool], limit: int = MAX_SENTENCE_
     return starts
 
 
+def _last_word_before(words: list[str], i: int) -> str | None:
+    """The last token before index `i` that is not whitespace."""
+    for j in range(i - 1, -1, -1):
+        if not words[j].isspace():
+            return words[j]
+    return None
+
+
 def sentence_starts(words: list[str], spaces: list[bool]) -> list[bool]:
-    """Where sentences start, from the token texts and whether each is followed by a space."""
-    starts: list[bool] = []
-    last_word: str | None = None  # the last non-space token before the current one
-    for i, text in enumerate(words):
-        if i == 0:
-            start = True
-        else:
-            prev = words[i - 1]
-            if _line_break(text):
-                # whitespace holding a line break: its own "sentence" when it ends a line
-                start = _ends_clause(prev) or "\n\n" in text or prev.isspace()
-            elif _line_break(prev):
-                start = (starts[i - 1] or last_word is None or _ends_clause(last_word)
-                         or _starts_line_item(text) or "\n\n" in prev)
-            elif prev in _FINAL:
-                before = words[i - 2] if i >= 2 else None
-                abbreviation = (prev == "." and before is not None and not spaces[i - 2]
-                                and before.lower() in _ABBREVIATIONS)
-                if spaces[i - 1]:
-                    start = not abbreviation
-                else:  # "fracture.Edema" ends a sentence; "?AVN", "1.2" do not
-                    start = (prev == "." and not abbreviation and text.istitle()
-                             and before is not None and before.isalpha())
-            else:
-                start = False
-        starts.append(start)
-        if not text.isspace():
-            last_word = text
+    """Where sentences start, from the token texts and whether each is followed by a space.
+    Only a token at a line break, just after one, or just after `.` `!` `?` can start a
+    sentence (after the first), so only those are looked at: a report has a few dozen."""
+    starts = [False] * len(words)
+    if not words:
+        return starts
+    starts[0] = True
+    breaks = {i for i, text in enumerate(words) if "\n" in text and text.isspace()}
+    after_final = {i + 1 for i, text in enumerate(words) if text in _FINAL}
+    for i in sorted(breaks | {b + 1 for b in breaks} | after_final):
+        if i == 0 or i >= len(words):
+            continue
+        text, prev = words[i], words[i - 1]
+        if i in breaks:
+            # whitespace holding a line break: its own "sentence" when it ends a line
+            start = _ends_clause(prev) or "\n\n" in text or prev.isspace()
+        elif i - 1 in breaks:
+            last_word = _last_word_before(words, i - 1)
+            start = (starts[i - 1] or last_word is None or _ends_clause(last_word)
+                     or _starts_line_item(text) or "\n\n" in prev)
+        else:  # prev in _FINAL
+            before = words[i - 2] if i >= 2 else None
+            abbreviation = (prev == "." and before is not None and not spaces[i - 2]
+                            and before.lower() in _ABBREVIATIONS)
+            if spaces[i - 1]:
+                start = not abbreviation
+            else:  # "fracture.Edema" ends a sentence; "?AVN", "1.2" do not
+                start = (prev == "." and not abbreviation and text.istitle()
+                         and before is not None and before.isalpha())
+        starts[i] = start
     return starts
 
 
@@ -116,8 +126,9 @@ def fast_sentences(doc: Doc) -> Doc:
     rescans the document each time)."""
     if not len(doc):
         return doc
-    words = [token.text for token in doc]
-    spaces = doc.to_array(SPACY).astype(bool).tolist()  # (one C call, not a property each)
+    strings = doc.vocab.strings  # token texts from one array (no Token object each)
+    words = [strings[orth] for orth in doc.to_array(ORTH).tolist()]
+    spaces = doc.to_array(SPACY).astype(bool).tolist()
     starts = sentence_starts(words, spaces)
     if doc.has_extension("sections"):
         for section in doc._.sections or ():
@@ -125,7 +136,9 @@ def fast_sentences(doc: Doc) -> Doc:
                 starts[section.title_start] = True
                 if section.title_end < len(starts):
                     starts[section.title_end] = True
-    first = numpy.flatnonzero(numpy.array(cap_lengths(words, starts), dtype=bool))
+    first = numpy.flatnonzero(numpy.array(starts, dtype=bool))
+    if numpy.diff(first, append=len(words)).max() > MAX_SENTENCE_TOKENS:
+        first = numpy.flatnonzero(numpy.array(cap_lengths(words, starts), dtype=bool))
     marks = numpy.full((len(words), 1), _INSIDE, dtype=numpy.uint64)
     marks[first, 0] = _START
     doc.user_data[SENTENCE_STARTS] = first.tolist()
