@@ -15,10 +15,14 @@ S4 fallback: S1's bundle, loaded into the test FHIR server; the request has no p
 Every generated lab and report is at least 30 days older than the index date and normal,
 so S1 and S2 answer the same card as the fixture (checked by bench.py before measuring).
 
+S0 not a trigger: S1's request with only its pre-operative labs order drafted, the full
+prefetch attached (the call an EHR makes most): no cards, nothing read.
+
 Placeholders the load script (bench/request.lua) replaces per request:
   @@HOOK_INSTANCE@@  a fresh UUID v4 (every scenario, as order-select does while editing)
   BENCHNONCE         S1: a unique token at the end of every report text, so each
-                     request carries three reports the service has never read;
+                     request carries three reports the service has never read (in an
+                     attached report's base64 `data`, NONCE_B64 holds its place);
                      S1cold (informational): also in every resource's meta.source
 
 Usage: make_data.py OUTDIR [--today YYYY-MM-DD]
@@ -27,6 +31,7 @@ Usage: make_data.py OUTDIR [--today YYYY-MM-DD]
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
 import json
 import random
@@ -41,6 +46,11 @@ BASE = "seed1-tmo-hip"
 HOOK = "order-sign"
 HOOK_PLACEHOLDER = "@@HOOK_INSTANCE@@"
 NONCE = "BENCHNONCE"
+# The per-request token is NONCE_WIDTH characters (bench/request.lua, bench.py fill()); in a
+# base64 attachment its place is held by NONCE_FIELD, whose base64 is NONCE_B64.
+NONCE_WIDTH = 24
+NONCE_FIELD = NONCE + "_" * (NONCE_WIDTH - len(NONCE))
+NONCE_B64 = base64.b64encode(NONCE_FIELD.encode()).decode()
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 OBS_CAT = "http://terminology.hl7.org/CodeSystem/observation-category"
@@ -260,13 +270,39 @@ def s2_bundle(s1: dict[str, Any], today: date) -> dict[str, Any]:
 
 
 def add_nonce(bundle: dict[str, Any]) -> dict[str, Any]:
-    """Mark the end of every radiology report's text with the S1 nonce placeholder."""
+    """Mark every radiology report with the S1 nonce: the text the service reads must be
+    new on every request. A report with an attached text (presentedForm) gets it there,
+    aligned so that its base64 holds NONCE_B64 (the load script puts the token's base64
+    in its place); its conclusion, repeated word for word in the attachment's impression,
+    is then not read apart. A report with a conclusion only gets NONCE at its end."""
     out = copy.deepcopy(bundle)
     for entry in out["entry"]:
         r = entry["resource"]
-        if r["resourceType"] == "DiagnosticReport" and NONCE not in r.get("conclusion", ""):
+        if r["resourceType"] != "DiagnosticReport":
+            continue
+        attached = [a for a in r.get("presentedForm", []) if a.get("data")]
+        for attachment in attached:
+            attachment["data"] = _with_b64_nonce(base64.b64decode(attachment["data"]))
+        if not attached and NONCE not in r.get("conclusion", ""):
             r["conclusion"] = r.get("conclusion", "") + f"\nAccession {NONCE}."
     return out
+
+
+def _with_b64_nonce(text: bytes) -> str:
+    """`text` + "Accession <field>." in base64, the field starting on a 3-byte boundary so
+    that its base64 is NONCE_B64 whatever precedes it."""
+    head = text.rstrip() + b"\nAccession "
+    head += b" " * (-len(head) % 3)
+    encoded = base64.b64encode(head + NONCE_FIELD.encode() + b".\n").decode()
+    assert NONCE_B64 in encoded
+    return encoded
+
+
+def put_nonce(text: str, token: str) -> str:
+    """A request body with `token` (ASCII, cut or padded to NONCE_WIDTH) in the nonce's
+    places, plain and base64; bench/request.lua does the same per request."""
+    token = token[:NONCE_WIDTH].ljust(NONCE_WIDTH, "0")
+    return text.replace(NONCE, token).replace(NONCE_B64, base64.b64encode(token.encode()).decode())
 
 
 def cold(request: dict[str, Any]) -> dict[str, Any]:
@@ -280,6 +316,18 @@ def cold(request: dict[str, Any]) -> dict[str, Any]:
             "resourceType") == "Bundle" else [value]
         for resource in items:
             resource.setdefault("meta", {})["source"] = f"#{NONCE}"
+    return out
+
+
+def not_a_trigger(request: dict[str, Any]) -> dict[str, Any]:
+    """S0: the same call with only the pre-operative labs order drafted (no core
+    decompression): the service must answer no cards without reading the prefetch."""
+    out = copy.deepcopy(request)
+    orders = out["context"]["draftOrders"]
+    orders["entry"] = [e for e in orders["entry"]
+                       if "decompression" not in json.dumps(e["resource"]).lower()]
+    if not orders["entry"]:
+        raise ValueError("S0: the fixture has no order besides the trigger")
     return out
 
 
@@ -311,6 +359,7 @@ def write(outdir: Path, today: date) -> dict[str, Any]:
         "s1-bundle.json": s1, "s2-bundle.json": s2,
         "s1-request.json": s1_request, "s2-request.json": s2_request,
         "s1-cold-request.json": cold(s1_request),
+        "s0-request.json": not_a_trigger(s1_request),
     }
     for name, data in files.items():
         (outdir / name).write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
