@@ -5,7 +5,6 @@ I/O lives at the two ends (FHIR fetch, store); the middle is the pure service lo
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
@@ -52,21 +51,6 @@ def validation_issues(exc: ValidationError, prefix: str = "") -> list[Issue]:
         issues.append(Issue("invalid" if err["type"] != "missing" else "required",
                             f"{where or '(body)'}: {err['msg']}", where or None))
     return issues
-
-
-# Python's default (700, 10, 10) runs a full collection every few hundred thousand
-# allocations; decoding one 3 MB prefetch allocates ~300,000 dicts and lists, and each
-# full pass then walks every long-lived object of the worker (spaCy, the FHIR model
-# classes, cached models): ~100 ms of a heavy request went to it. Request data is freed
-# by reference counting (JSON trees and models hold no cycles), so rarer collections
-# cost little memory.
-GC_THRESHOLDS = (50_000, 20, 100)
-
-
-def tune_gc() -> None:
-    """Collect cyclic garbage less often (see GC_THRESHOLDS); idempotent."""
-    if gc.get_threshold() != GC_THRESHOLDS:
-        gc.set_threshold(*GC_THRESHOLDS)
 
 
 def prefetched_types(catalog: Catalog) -> set[str]:
@@ -119,7 +103,6 @@ class Pipeline:
         preload_models(prefetched_types(catalog))
         self.decisions = DecisionCache()
         self.slots = ComputeSlots(settings.service.concurrent_hook_calls)
-        tune_gc()
 
     def service(self, service_id: str) -> ServiceDefinition:
         service = self.catalog.services.get(service_id)

@@ -14,6 +14,7 @@ from cds_service import http_worker
 from cds_service.config import Settings
 from cds_service.logs import JsonFormatter, configure_logging
 from cds_service.migrate_cli import schema_problem
+from cds_service.preload import freeze_before_fork, preload
 from cds_service.security.urls import is_loopback_host
 from cds_service.store.db import make_engine, migrate
 
@@ -59,7 +60,11 @@ GUNICORN_OPTIONS: dict[str, Any] = {
     "graceful_timeout": 10,
     "keepalive": 5,  # idle keep-alive seconds; a proxy in front must close first (4 s)
     "accesslog": None,
-    "preload_app": False,  # each worker builds its app (thread pools, NLP) after the fork
+    # The master preloads what never changes (cds_service.preload: NLP, FHIR model
+    # classes), shared copy-on-write; each worker builds its app (engine, FHIR session,
+    # thread pools) after the fork, so no connection or thread crosses it.
+    "preload_app": False,
+    "pre_fork": freeze_before_fork,
     # gunicorn 27 shares ~/.gunicorn/gunicorn.ctl between instances: not wanted.
     "control_socket_disable": True,
 }
@@ -86,12 +91,12 @@ def _worker_app() -> Any:
     from cds_service.clinical.text_reader import warm
 
     app = create_app(run_migrations=False)
-    warm()  # load the NLP pipeline now, not on the first request
+    warm()  # loaded in the master already; here only if the worker's vocabulary differs
     return app
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> int:
-    """Migrate once in the master, then fork the workers.
+    """Migrate and preload (cds_service.preload) once in the master, then fork the workers.
 
     Listening beyond loopback exposes patient data to the network: refuse to start
     without JWT authentication there (CDS Hooks 2.0 §Trusting CDS Clients). Refuse, too,
@@ -117,6 +122,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> int:
         print(f"cds-service: {problem}", file=sys.stderr)
         return 2
     engine.dispose()  # the workers make their own after the fork
+    preload(settings)  # NLP and model classes, once, shared by the workers
     log.info("serving", extra={"port": port, "workers": workers})
     http_worker.configure(settings.service.read_timeout)
     options = {"bind": f"{host}:{port}", "workers": workers,

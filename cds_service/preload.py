@@ -1,0 +1,84 @@
+"""What the gunicorn master loads once, before it forks the workers.
+
+The NLP pipeline (spaCy/medspaCy with the hooks' vocabulary) and the FHIR model classes
+with their pydantic validators are most of a worker's memory and of its start-up time,
+and they never change after start. Loaded in the master, the forked workers share those
+pages copy-on-write instead of each building its own copy. Two things keep the pages
+shared: `gc.freeze()` just before each fork moves everything loaded so far out of the
+collector's generations, so a collection in a worker never writes to (and so never
+copies) those objects' headers; and nothing loaded here holds a socket, a thread, a lock
+in use or a database or Redis connection, which a fork would duplicate: the app itself
+(engine, FHIR session, thread pools, authenticator) is built by each worker after the
+fork, from modules that are imported by then (`cds_service.serve`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import platform
+from typing import Any
+
+from cds_service.config import Settings
+
+# Python's default (700, 10, 10) runs a full collection every few hundred thousand
+# allocations; decoding one 3 MB prefetch allocates ~300,000 dicts and lists, and each
+# full pass then walked every long-lived object of the worker (spaCy, the FHIR model
+# classes, cached models): ~100 ms of a heavy request went to it. Request data is freed
+# by reference counting (JSON trees and models hold no cycles), so rarer collections
+# cost little memory. Process-wide, so set once at server start (inherited by the fork).
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def tune_gc() -> None:
+    """Collect cyclic garbage less often (see GC_THRESHOLDS); idempotent."""
+    if gc.get_threshold() != GC_THRESHOLDS:
+        gc.set_threshold(*GC_THRESHOLDS)
+
+
+# glibc malloc: blocks from 1 MiB up get their own mapping, given back to the system when
+# freed, and free memory at the top of the heap is given back past 1 MiB. By default glibc
+# raises both thresholds to the largest block freed so far (up to 32 MiB): after one 3 MB
+# request body, such bodies came from the heap and the heap kept them (measured: a worker
+# 11 MB larger after S2, bench/PROFILE.md).
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+MALLOC_THRESHOLD_BYTES = 1 << 20
+
+
+def tune_malloc() -> None:
+    """Fixed glibc malloc thresholds (see MALLOC_THRESHOLD_BYTES); elsewhere nothing."""
+    if platform.libc_ver()[0] != "glibc":
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(M_MMAP_THRESHOLD, MALLOC_THRESHOLD_BYTES)
+    libc.mallopt(M_TRIM_THRESHOLD, MALLOC_THRESHOLD_BYTES)
+
+
+def preload(settings: Settings) -> None:
+    """Import the service and load what every worker shares: the hooks' catalog is read
+    (its vocabulary checked and chosen for the reader), the model classes of the
+    prefetched resource types built, the NLP pipeline loaded and run once."""
+    from cds_service.app import create_app  # noqa: F401  (imports what the workers use)
+    from cds_service.clinical import text_reader
+    from cds_service.fhir.record import preload_models
+    from cds_service.pipeline import prefetched_types
+    from cds_service.services.definitions import load_catalog
+    from cds_service.services.handlers import HANDLERS
+
+    catalog = load_catalog(settings.service.hooks_dir, known_handlers=set(HANDLERS),
+                           extra_triggers=settings.service.extra_triggers)
+    preload_models(prefetched_types(catalog))
+    text_reader.warm()
+    tune_gc()
+    tune_malloc()
+    gc.collect()  # what start-up left behind is not frozen with the rest
+
+
+def freeze_before_fork(_arbiter: Any, _worker: Any) -> None:
+    """gunicorn `pre_fork` hook (in the master): what exists now is never collected, so
+    the worker about to be forked shares it without copying pages for the collector."""
+    gc.freeze()
