@@ -26,12 +26,12 @@ def find_migration(episodes: tuple[JointEpisode, ...], now: datetime, window_day
                    ) -> tuple[JointEpisode, list[JointEpisode]] | None:
     """(current episode, earlier transient episodes in other joints), or None."""
     window = timedelta(days=window_days)
-    dated = [e for e in episodes if e.start is not None]
-    current = sorted((e for e in dated if not e.closed and now - e.start <= window),
-                     key=lambda e: e.start, reverse=True)
-    for new in current:
-        earlier = [e for e in dated if e is not new and e.transient and _other_joint(e, new)
-                   and e.start < new.start and new.start - e.start <= window]
+    dated = [(e.start, e) for e in episodes if e.start is not None]
+    current = sorted(((start, e) for start, e in dated if not e.closed and now - start <= window),
+                     key=lambda pair: pair[0], reverse=True)
+    for new_start, new in current:
+        earlier = [e for start, e in dated if e is not new and e.transient and _other_joint(e, new)
+                   and start < new_start and new_start - start <= window]
         if earlier:
             return new, earlier
     return None

@@ -8,6 +8,8 @@ the same table, so a topic is named once.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from cds_service.clinical.assessment import AVN, IMAGING, INFECTION, OTHER, TOH
 from cds_service.wire.cards import Coding, Link, Source
 
@@ -18,7 +20,8 @@ OVERRIDE_SYSTEM = "https://cds.toh-service.example/CodeSystem/override-reason"
 SOURCE_LABEL = "Hip core decompression: transient osteoporosis check"
 MIGRATION_SOURCE_LABEL = "Migratory bone marrow edema (transient migratory osteoporosis)"
 MIGRATION = "tmo-migration"
-TOPICS = {  # code -> (display, indicator)
+Indicator = Literal["info", "warning", "critical"]
+TOPICS: dict[str, tuple[str, Indicator]] = {  # code -> (display, indicator)
     TOH: ("Transient osteoporosis of the hip suspected", "warning"),
     INFECTION: ("Infection not excluded", "critical"),
     IMAGING: ("Recent hip MRI needed", "warning"),

@@ -8,6 +8,8 @@ cut off.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cds_service.clinical import reasons as k
 from cds_service.clinical.assessment import AVN, IMAGING, INFECTION, TOH, Assessment
 from cds_service.clinical.reasons import Reason, day
@@ -100,5 +102,6 @@ def _other(a: Assessment) -> str:
 
 def summary(a: Assessment) -> str:
     """The summary for this assessment (a.outcome must not be None)."""
-    by_outcome = {TOH: _toh, INFECTION: _infection, IMAGING: _imaging, AVN: _avn}
+    by_outcome: dict[str | None, Callable[[Assessment], str]] = {
+        TOH: _toh, INFECTION: _infection, IMAGING: _imaging, AVN: _avn}
     return by_outcome.get(a.outcome, _other)(a)

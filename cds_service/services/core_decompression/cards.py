@@ -22,7 +22,7 @@ from cds_service.wire.cards import Action, Card, OverrideReason, Suggestion
 
 __all__ = ["assessment_card", "detail_of"]
 
-_OVERRIDES = {
+_OVERRIDES: dict[str, tuple[str, ...]] = {
     TOH: ("AVN confirmed on imaging", "Failed conservative treatment",
           "Surgeon reviewed imaging", "Patient preference after counselling"),
     INFECTION: ("Infection excluded by other tests", "Labs repeated and normal",
@@ -58,6 +58,8 @@ def assessment_card(a: Assessment, order_ref: str | None, patient_id: str | None
                     now: datetime) -> IssuedCard:
     """The one card for this assessment (a.outcome must not be None)."""
     code = a.outcome
+    if code is None:
+        raise ValueError("an assessment without an outcome has no card")
     suggestions = None
     if code == TOH:
         suggestions = _toh_suggestions(a, order_ref, patient_id, now)
