@@ -28,7 +28,7 @@ def schema_problem(engine: Engine) -> str | None:
     try:
         with engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())
-    except Exception as exc:  # any driver error: the store cannot be read
+    except Exception as exc:  # noqa: BLE001 -- any driver error: the store cannot be read
         return f"the store cannot be read ({type(exc).__name__})"
     if current == heads:
         return None

@@ -50,35 +50,35 @@ def _decisions(t: Thresholds, informational: bool) -> list[tuple[str, str]]:
     """(topic, rule in words), in the order the service tries them: safety first."""
     shown = "shown" if informational else "not shown (<code>[cards] informational = false</code>)"
     return [
-        ("infection-not-excluded", f"A raised CRP, ESR or WBC within {t.lab_max_age_days} days "
-         f"(or raised within {t.raised_lab_lookback_days} days and never rechecked), judged by "
-         "the lab's own range and flag first; a fever of "
-         f"{t.temperature_c:g} °C or more; infection described or suspected on imaging; or "
-         "an infection on the problem list. Unless a final test of the hip on record excludes "
-         "it (aspirate with no growth or a white count below "
-         f"{t.synovial_wbc_exclusion_per_ul:g} /uL, PET-CT or labelled scan without "
-         "infection); a test that found infection (organisms, or a white count of "
-         f"{t.synovial_wbc_septic_per_ul:g} /uL or more) is itself a red flag. Normal markers do not reassure while steroids of "
-         f"{t.high_dose_steroid_mg_per_day:g} mg/day or more, or other blunting drugs taken "
-         f"within {t.blunting_lookback_days} days, may hide an infection."),
-        ("imaging-needed", f"No readable MRI of the ordered hip within {t.mri_max_age_days} "
-         "days. The card says which: none on record, too old (its age in days and the limit), "
-         "or present but without a readable report. Radiographs and bone scans do not count: "
-         "they stay normal or are not specific for weeks."),
-        ("avn-features", "An AVN sign on recent imaging (double-line sign, crescent, collapse, "
-         "a demarcated lesion), or an AVN risk factor (systemic corticosteroids within "
-         f"{t.steroid_lookback_days} days, heavy alcohol use, sickle cell disease, prior AVN "
-         "and others): no transient osteoporosis warning, because early AVN can show edema "
-         f"only. This informational card is {shown}."),
-        ("other-lesion", "A stress or insufficiency fracture, or a tumour, on recent imaging "
-         "(a bare subchondral fracture counts as insufficiency fracture from age "
-         f"{t.insufficiency_fracture_age_years}, or with osteoporosis): no warning. This "
-         f"informational card is {shown}."),
-        ("toh-suspected", "Otherwise, edema of the femoral head or neck (or transient "
-         "osteoporosis named) on a recent MRI: a warning against core decompression now, "
-         "with the conservative plan offered (protected weight bearing and physiotherapy, a "
-         f"repeat MRI {REPEAT_MRI_WEEKS[0]}-{REPEAT_MRI_WEEKS[1]} weeks from the day of the "
-         "card) and the draft order's removal."),
+        ("infection-not-excluded", (f"A raised CRP, ESR or WBC within {t.lab_max_age_days} days "
+          f"(or raised within {t.raised_lab_lookback_days} days and never rechecked), judged by "
+          "the lab's own range and flag first; a fever of "
+          f"{t.temperature_c:g} °C or more; infection described or suspected on imaging; or "
+          "an infection on the problem list. Unless a final test of the hip on record excludes "
+          "it (aspirate with no growth or a white count below "
+          f"{t.synovial_wbc_exclusion_per_ul:g} /uL, PET-CT or labelled scan without "
+          "infection); a test that found infection (organisms, or a white count of "
+          f"{t.synovial_wbc_septic_per_ul:g} /uL or more) is itself a red flag. Normal markers do not reassure while steroids of "
+          f"{t.high_dose_steroid_mg_per_day:g} mg/day or more, or other blunting drugs taken "
+          f"within {t.blunting_lookback_days} days, may hide an infection.")),
+        ("imaging-needed", (f"No readable MRI of the ordered hip within {t.mri_max_age_days} "
+          "days. The card says which: none on record, too old (its age in days and the limit), "
+          "or present but without a readable report. Radiographs and bone scans do not count: "
+          "they stay normal or are not specific for weeks.")),
+        ("avn-features", ("An AVN sign on recent imaging (double-line sign, crescent, collapse, "
+          "a demarcated lesion), or an AVN risk factor (systemic corticosteroids within "
+          f"{t.steroid_lookback_days} days, heavy alcohol use, sickle cell disease, prior AVN "
+          "and others): no transient osteoporosis warning, because early AVN can show edema "
+          f"only. This informational card is {shown}.")),
+        ("other-lesion", ("A stress or insufficiency fracture, or a tumour, on recent imaging "
+          "(a bare subchondral fracture counts as insufficiency fracture from age "
+          f"{t.insufficiency_fracture_age_years}, or with osteoporosis): no warning. This "
+          f"informational card is {shown}.")),
+        ("toh-suspected", ("Otherwise, edema of the femoral head or neck (or transient "
+          "osteoporosis named) on a recent MRI: a warning against core decompression now, "
+          "with the conservative plan offered (protected weight bearing and physiotherapy, a "
+          f"repeat MRI {REPEAT_MRI_WEEKS[0]}-{REPEAT_MRI_WEEKS[1]} weeks from the day of the "
+          "card) and the draft order's removal.")),
     ]
 
 

@@ -28,7 +28,7 @@ _INACTIVE = {"entered-in-error", "cancelled", "registered"}
 # UCUM: "/d", "{drink}/wk", "{wine glasses}/d", "{units}/wk", "g/d", "g/wk"
 _UNIT = re.compile(r"^(?:\{(?P<what>[^}]*)\})?(?P<grams>g)?/(?P<per>d|wk)$")
 _PER_WEEK = {"d": 7.0, "wk": 1.0}
-_WHO = {"male": "men", "female": "women"}
+_WHO: dict[str | None, str] = {"male": "men", "female": "women"}
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,9 @@ def _date(obs: Any) -> datetime | None:
 def _audit_c(obs: Any) -> AlcoholRecord | None:
     holders = [obs] if has_code(obs.code, c.LOINC, c.AUDIT_C) else []
     holders += [comp for comp in obs.component or () if has_code(comp.code, c.LOINC, c.AUDIT_C)]
-    scores = [h.valueInteger if h.valueInteger is not None else
-              (h.valueQuantity.value if h.valueQuantity is not None else None) for h in holders]
-    scores = [float(s) for s in scores if s is not None]
+    raw = [h.valueInteger if h.valueInteger is not None else
+           (h.valueQuantity.value if h.valueQuantity is not None else None) for h in holders]
+    scores = [float(s) for s in raw if s is not None]
     if not scores:
         return None
     score = max(scores)

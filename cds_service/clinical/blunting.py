@@ -14,10 +14,21 @@ from typing import Any
 
 from cds_service.clinical import codes as c
 from cds_service.clinical.extract_history import (
-    _medication_concepts, _non_systemic, _request_dates, _statement_dates, _steroid_name)
+    _medication_concepts,
+    _non_systemic,
+    _request_dates,
+    _statement_dates,
+    _steroid_name,
+)
 from cds_service.clinical.facts import LabValue, RiskFactor
 from cds_service.clinical.fhir_values import (
-    codings, first_date, has_code_prefix, label_of, ref, text_of)
+    codings,
+    first_date,
+    has_code_prefix,
+    label_of,
+    ref,
+    text_of,
+)
 
 _DAILY_TEXT = re.compile(r"(\d+(?:\.\d+)?)\s*mg\b[^.;]*?\b(daily|a day|per day|/day|od|qd|"
                          r"once daily|every morning|mane)\b", re.IGNORECASE)

@@ -22,7 +22,7 @@ def targets_as_entities(doc: Doc) -> Doc:
     except ValueError:  # an overlap after all: keep the earlier span, as medspaCy does
         for span in spans:
             try:
-                doc.ents += (span,)
+                doc.ents = (*doc.ents, span)
             except ValueError:
                 continue
     return doc

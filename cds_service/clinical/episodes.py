@@ -17,7 +17,15 @@ from datetime import datetime, timedelta
 
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical.facts import (
-    ABSENT, IMPROVING, POSSIBLE, RESOLVED, Finding, ImagingExam, JointEpisode)
+    ABSENT,
+    IMPROVING,
+    POSSIBLE,
+    RESOLVED,
+    Finding,
+    ImagingExam,
+    JointEpisode,
+)
+from cds_service.clinical.fhir_values import known_date
 
 _EDEMA = (tr.BME, tr.TOH)
 _MERGE_WINDOW = timedelta(days=90)
@@ -48,6 +56,8 @@ def _events(exams: tuple[ImagingExam, ...]):
     seen_on = {key: {_joint_of_exam(e) for _, kind, _, e in evs if kind == "onset"}
                for key, evs in events.items()}
     for exam in exams:
+        if exam.date is None:  # closes nothing (_normal_for says so too)
+            continue
         for key in _normal_for(exam, seen_on):
             said = Finding(tr.BME, RESOLVED, exam.normal, exam.report_refs[0], exam.date)
             events[key].append((exam.date, "normal", said, exam))
@@ -128,16 +138,16 @@ def _merge_region(episodes: list[JointEpisode]) -> list[JointEpisode]:
     episode: edema of the talus and the navicular together is one episode, while edema
     that moves to the foot after the ankle's resolved stays two (a migration)."""
     out = [e for e in episodes if e.joint not in _REGION or e.start is None]
-    by_side: dict[str | None, list[JointEpisode]] = {}
+    by_side: dict[str | None, list[tuple[datetime, JointEpisode]]] = {}
     for e in episodes:
         if e.joint in _REGION and e.start is not None:
-            by_side.setdefault(e.side, []).append(e)
+            by_side.setdefault(e.side, []).append((e.start, e))
     for group in by_side.values():
-        group.sort(key=lambda e: e.start)
-        cluster = [group[0]]
-        for e in group[1:]:
-            ends = [c.resolved_on if c.closed else None for c in cluster]
-            if None in ends or any(e.start < end for end in ends):
+        group.sort(key=lambda dated: dated[0])
+        cluster = [group[0][1]]
+        for start, e in group[1:]:
+            ends = [c.resolved_on for c in cluster if c.closed and c.resolved_on is not None]
+            if len(ends) < len(cluster) or any(start < end for end in ends):  # one still open
                 cluster.append(e)
             else:
                 out.append(_joined(cluster))
@@ -149,7 +159,7 @@ def _merge_region(episodes: list[JointEpisode]) -> list[JointEpisode]:
 def _joined(cluster: list[JointEpisode]) -> JointEpisode:
     if len(cluster) == 1:
         return cluster[0]
-    first, last = cluster[0], max(cluster, key=lambda e: e.resolved_on or e.start)
+    first, last = cluster[0], max(cluster, key=lambda e: known_date(e.resolved_on or e.start))
     joints = sorted({e.joint for e in cluster}, key=_REGION.index)
     refs: tuple[str, ...] = ()
     for e in cluster:

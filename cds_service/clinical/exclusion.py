@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from cds_service.clinical import reasons as k
 from cds_service.clinical.anatomy import sides_overlap
 from cds_service.clinical.facts import InfectionTest
-from cds_service.clinical import reasons as k
 from cds_service.clinical.reasons import Reason, day, unique, when
 from cds_service.clinical.thresholds import Thresholds
 

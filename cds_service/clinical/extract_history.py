@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from cds_service.clinical import codes as c
@@ -17,9 +18,23 @@ from cds_service.clinical import text_rules as tr
 from cds_service.clinical.anatomy import nearest_site, side_of_codings, site_of_codings
 from cds_service.clinical.coded import FEVER, coded_concepts
 from cds_service.clinical.facts import (
-    POSSIBLE, PRESENT, RESOLVED, Finding, PriorProcedure, RiskFactor)
+    POSSIBLE,
+    PRESENT,
+    RESOLVED,
+    Finding,
+    PriorProcedure,
+    RiskFactor,
+)
 from cds_service.clinical.fhir_values import (
-    codings, first_date, has_code, has_code_prefix, label_of, ref, reference_id, text_of)
+    codings,
+    first_date,
+    has_code,
+    has_code_prefix,
+    label_of,
+    ref,
+    reference_id,
+    text_of,
+)
 
 _UNCERTAIN = re.compile(r"\b(suspected|suspect|possible|probable|likely|rule out|r/o|query|"
                         r"questionable)\b|\?", re.IGNORECASE)
@@ -62,6 +77,13 @@ def with_recent_fever(facts: ConditionFacts, fever_since: datetime) -> Condition
     return replace(facts, findings=recent)
 
 
+def _condition_finding(concept: str, state: str, *, label: str | None, rid: str,
+                       date: datetime | None, site: str | None, side: str | None) -> Finding:
+    """What one Condition states, named by its code display (else by the concept)."""
+    return Finding(concept, state, label or concept, rid, date, site, side,
+                   term=label or concept)
+
+
 def classify_conditions(conditions: list[Any]) -> ConditionFacts:
     """Sort each Condition into risk factor, red flag, doubt, TOH episode or context
     (every active fever kept, whatever its date: `with_recent_fever` drops old ones)."""
@@ -84,9 +106,8 @@ def classify_conditions(conditions: list[Any]) -> ConditionFacts:
         concepts = {concept for concept, _ in coded_concepts(codes)}
         rid = ref(cond)
 
-        def finding(concept: str, state: str) -> Finding:
-            return Finding(concept, state, label or concept, rid, date, site, side,
-                           term=label or concept)
+        finding = partial(_condition_finding, label=label, rid=rid, date=date, site=site,
+                          side=side)
 
         for risk, snomed, icd, pattern in c.RISK_CONDITIONS:
             if (has_code(cond.code, c.SNOMED, snomed) or has_code_prefix(cond.code, c.ICD10, icd)

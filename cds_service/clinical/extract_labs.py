@@ -16,8 +16,7 @@ from typing import Any
 
 from cds_service.clinical import codes as c
 from cds_service.clinical.facts import Demographics, LabValue, Pregnancy
-from cds_service.clinical.fhir_values import (
-    age_years, codings, first_date, has_code, ref)
+from cds_service.clinical.fhir_values import age_years, codings, first_date, has_code, ref
 
 # kind -> (LOINC codes, target unit, {UCUM code: factor to target unit})
 _LABS: dict[str, tuple[tuple[str, ...], str, dict[str, float]]] = {

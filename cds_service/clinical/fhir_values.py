@@ -8,11 +8,11 @@ the source gave no zone; partial dates take their first day).
 from __future__ import annotations
 
 import base64
-import codecs
 import binascii
+import codecs
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 Coding3 = tuple[str | None, str | None, str | None]  # (system, code, display or text)
@@ -30,15 +30,23 @@ def to_datetime(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if isinstance(value, str):
         m = _PARTIAL.match(value)
         if m:
             return datetime(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1),
-                            tzinfo=timezone.utc)
+                            tzinfo=UTC)
     return None
+
+
+def known_date(when: datetime | None) -> datetime:
+    """A date the caller has already made sure is there (the sort key of dated items):
+    a missing one is a bug, and raises as one."""
+    if when is None:
+        raise ValueError("a date was expected here")
+    return when
 
 
 def first_date(*values: Any) -> datetime | None:

@@ -18,12 +18,24 @@ from typing import Any
 from cds_service.clinical import codes as c
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical.anatomy import (
-    joint_of, nearest_site, side_of_codings, side_of_text, site_of_codings)
+    joint_of,
+    nearest_site,
+    side_of_codings,
+    side_of_text,
+    site_of_codings,
+)
 from cds_service.clinical.coded import coded_concepts
 from cds_service.clinical.extract_history import _INFECTION as INFECTION_TEXT
 from cds_service.clinical.facts import ABSENT, POSSIBLE, ImagingExam, InfectionTest
 from cds_service.clinical.fhir_values import (
-    attachment_text, codings, first_date, has_code, label_of, ref, text_of)
+    attachment_text,
+    codings,
+    first_date,
+    has_code,
+    label_of,
+    ref,
+    text_of,
+)
 from cds_service.clinical.modality import label as modality_label
 from cds_service.clinical.thresholds import Thresholds
 

@@ -21,8 +21,8 @@ from cds_service.clinical import codes as c
 _TITLE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (modality, re.compile(pattern, re.IGNORECASE)) for modality, pattern in (
         ("PT", r"\b(pet|fdg|positron)\b"),
-        ("NM", r"\b(nm|spect|bone[- ]scan\w*|scintigra\w*|nuclear medicine|tc[- ]?99m?|"
-               r"99m?[- ]?tc|radionuclide|(wbc|leu[ck]ocyte|marrow) scan\w*)\b"),
+        ("NM", (r"\b(nm|spect|bone[- ]scan\w*|scintigra\w*|nuclear medicine|tc[- ]?99m?|"
+                r"99m?[- ]?tc|radionuclide|(wbc|leu[ck]ocyte|marrow) scan\w*)\b")),
         ("MR", r"\b(mri?|mra|magnetic resonance)\b"),
         ("CT", r"\b(ct|cta|computed tomography|cat scan)\b"),
         ("US", r"\b(usg|ultrasound|ultrasonograph\w*|sonograph\w*|doppler)\b"),
@@ -35,10 +35,10 @@ _US_ABBREVIATION = re.compile(r"\bUS\b")  # upper case only: "us" is also a word
 _TECHNIQUE_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (modality, re.compile(pattern, re.IGNORECASE)) for modality, pattern in (
         ("PT", r"\b(pet|fdg|positron|suv\w*)\b"),
-        ("NM", r"\b(radiotracer|radionuclide|tc[- ]?99m?|99m?[- ]?tc|mdp|hdp|technetium|"
-               r"scintigra\w*|gamma camera|spect|in-?111|indium)\b"),
-        ("MR", r"\b(mri?|magnetic resonance|stir|t1\w*|t2\w*|pd(\s?fs)?|proton density|"
-               r"fat[- ]?(sat\w*|suppress\w*)|dwi|diffusion|gradient echo|flair|gadolinium)\b"),
+        ("NM", (r"\b(radiotracer|radionuclide|tc[- ]?99m?|99m?[- ]?tc|mdp|hdp|technetium|"
+                r"scintigra\w*|gamma camera|spect|in-?111|indium)\b")),
+        ("MR", (r"\b(mri?|magnetic resonance|stir|t1\w*|t2\w*|pd(\s?fs)?|proton density|"
+                r"fat[- ]?(sat\w*|suppress\w*)|dwi|diffusion|gradient echo|flair|gadolinium)\b")),
         ("CT", r"\b(ct|computed tomography|hounsfield|helical|multidetector|mdct)\b"),
         ("US", r"\b(ultrasound|transducer|probe|sonograph\w*|doppler)\b"),
         ("DX", r"\b(views?|radiographs?|x-?rays?|frog[- ]leg|plain films?)\b"),

@@ -16,9 +16,17 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-Rule = TypeVar("Rule")  # a medspacy BaseRule (TargetRule or ConTextRule)
+
+class _SpelledRule(Protocol):
+    """What this module reads and sets on a medspaCy rule (TargetRule, ConTextRule)."""
+
+    literal: str
+    pattern: Any
+
+
+Rule = TypeVar("Rule", bound=_SpelledRule)  # a medspacy BaseRule (TargetRule or ConTextRule)
 Tokenize = Callable[[str], Sequence[str]]  # text -> lower-cased token texts
 
 _WORD_ATTRS = frozenset({"LOWER", "ORTH"})
@@ -38,7 +46,10 @@ def phrases(pattern: Any) -> list[tuple[str, ...]] | None:
         op = token.get("OP")
         if op not in (None, "?"):
             return None
-        choices.append(words + [None] if op == "?" else words)
+        options: list[str | None] = list(words)
+        if op == "?":
+            options.append(None)  # the optional token left out
+        choices.append(options)
     total = 1
     for options in choices:
         total *= len(options)

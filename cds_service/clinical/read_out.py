@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from cds_service.clinical.anatomy import region_of
 from cds_service.clinical.facts import (
-    ABSENT, HISTORICAL, IMPROVING, INDICATION, POSSIBLE, PRESENT, RESOLVED, state_of)
+    ABSENT,
+    HISTORICAL,
+    IMPROVING,
+    INDICATION,
+    POSSIBLE,
+    PRESENT,
+    RESOLVED,
+    state_of,
+)
 from cds_service.clinical.text_reader import Mention, Reading
 
 STATUSES = ("present", "possible", "absent", "resolved", "historical", "question")

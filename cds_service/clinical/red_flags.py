@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from cds_service.clinical import reasons as k
 from cds_service.clinical.facts import Demographics, LabValue
 from cds_service.clinical.lab_limits import judge
-from cds_service.clinical import reasons as k
 from cds_service.clinical.reasons import Reason, when
 from cds_service.clinical.thresholds import Thresholds
 
@@ -72,14 +72,14 @@ def lab_findings(labs: tuple[LabValue, ...], now: datetime, t: Thresholds,
                                  short=_short(latest, verdict.short)))
         if fresh and kind in ("CRP", "ESR"):
             recent_markers.append(kind)
-    fevers = [v for v in labs if v.kind == "Temperature" and v.usable and v.date
-              and now - v.date <= recent and v.value >= t.temperature_c]
+    fevers = [(v, v.value) for v in labs if v.kind == "Temperature" and v.usable and v.date
+              and now - v.date <= recent and v.value is not None and v.value >= t.temperature_c]
     if fevers:
-        v = fevers[0]
+        v, celsius = fevers[0]
         flags.append(Reason(f"Fever: temperature {_describe(v)[len('Temperature '):]}, "
                             f"at or above {t.temperature_c:g} °C",
-                            (v.ref,), v.date, label=f"fever {round(v.value, 1):g} °C",
-                            kind=k.FEVER, short=f"temperature {round(v.value, 1):g} °C "
+                            (v.ref,), v.date, label=f"fever {round(celsius, 1):g} °C",
+                            kind=k.FEVER, short=f"temperature {round(celsius, 1):g} °C "
                                                 f"(fever from {t.temperature_c:g})"))
     if not recent_markers:
         older = [v for v in labs if v.kind in ("CRP", "ESR") and v.usable]

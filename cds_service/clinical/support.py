@@ -8,11 +8,11 @@ subchondral line (not AVN by itself), doubts on the problem list, a prior decomp
 
 from __future__ import annotations
 
+from cds_service.clinical import reasons as k
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical.anatomy import HEAD_NECK, sides_overlap
 from cds_service.clinical.episodes import joint_label
 from cds_service.clinical.facts import ABSENT, POSSIBLE, ClinicalFacts, Finding
-from cds_service.clinical import reasons as k
 from cds_service.clinical.reasons import Reason, day, finding_reason, unique, when
 from cds_service.clinical.thresholds import Thresholds
 

@@ -9,7 +9,7 @@ except those `modifiers.toml` replaces (each replacement says why there).
 from __future__ import annotations
 
 import json
-from importlib.metadata import distribution
+from importlib.metadata import files
 
 from medspacy.context import ConTextRule
 from medspacy.target_matcher import TargetRule
@@ -52,8 +52,10 @@ DEFAULT_CONTEXT_RULES = "resources/en/context_rules.json"
 
 
 def _default_rules(replaced: frozenset[str]) -> list[ConTextRule]:
-    path = distribution("medspacy").locate_file(DEFAULT_CONTEXT_RULES)
-    raw = json.loads(path.read_text(encoding="utf-8"))["context_rules"]
+    found = [f for f in files("medspacy") or () if f.as_posix() == DEFAULT_CONTEXT_RULES]
+    if not found:
+        raise RuntimeError(f"medspaCy's installation lists no {DEFAULT_CONTEXT_RULES}")
+    raw = json.loads(found[0].read_text(encoding="utf-8"))["context_rules"]
     return [ConTextRule.from_dict(d) for d in raw if d["literal"] not in replaced]
 
 

@@ -91,7 +91,8 @@ def request_from_fixture(service: ServiceDefinition, name: str, fhir_server: str
                          "nor a bundle file")
     today = utc_today()
     bundle, index_date = fixture_data.load_fixture(name)
-    bundle = fixture_data.rebase_dates(bundle, index_date, today)
+    if index_date is not None:  # a bundle file of no manifest patient keeps its dates
+        bundle = fixture_data.rebase_dates(bundle, index_date, today)
     return fixture_data.build_hook_request(
         bundle, service.hook, service, today=today, fhir_server=fhir_server,
         with_prefetch=with_prefetch,
@@ -187,7 +188,8 @@ def run_fixtures_load(args: argparse.Namespace, out: TextIO) -> int:
         loaded = [fixture_data.load_fixture(name) for name in fixture_data.fixture_names()]
         bundles, index_dates = [b for b, _ in loaded], [d for _, d in loaded]
     today = utc_today()
-    rebased = [fixture_data.rebase_dates(b, d, today) if d else b for b, d in zip(bundles, index_dates)]
-    for patient_id in load_bundles(args.fhir_server, rebased, _token(args)):
-        out.write(f"{patient_id}\n")
+    rebased = [fixture_data.rebase_dates(b, d, today) if d else b
+               for b, d in zip(bundles, index_dates, strict=True)]
+    out.writelines(f"{patient_id}\n" for patient_id in
+                   load_bundles(args.fhir_server, rebased, _token(args)))
     return 0

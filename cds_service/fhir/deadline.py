@@ -38,7 +38,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 class Watch:
     """The connections one FHIR query is using, and its deadline."""
 
-    __slots__ = ("deadline", "conns", "active", "expired")
+    __slots__ = ("active", "conns", "deadline", "expired")
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline

@@ -14,8 +14,8 @@ from flask import Flask, Response, current_app, g, request
 from cds_service.config import Settings
 from cds_service.errors import CdsError, Issue, Unauthorized
 from cds_service.security import (
-    AuthError,
     Authenticator,
+    AuthError,
     SecurityUnavailable,
     cors_headers,
     fhir_server_allowed,

@@ -18,7 +18,7 @@ from .config import (
 from .errors import AuthError, SecurityUnavailable
 from .headers import cors_headers, is_preflight, security_headers
 from .jwks import KeyResolver
-from .jwks_store import MemoryJwksStore, RedisJwksStore
+from .jwks_store import RedisJwksStore
 from .replay import ReplayGuard, make_replay_guard, redis_client
 from .urls import normalize_url, url_allowed
 

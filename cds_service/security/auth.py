@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from jwt.types import Options
 
 from .config import AuthConfig, IssuerConfig
 from .errors import AuthError
@@ -153,7 +154,7 @@ class Authenticator:
         are off and ours (in ``verify``) decide alone; otherwise both run.
         """
         timed = now is None
-        options = {
+        options: Options = {
             "require": REQUIRED_CLAIMS,
             "verify_exp": timed,
             "verify_iat": timed,

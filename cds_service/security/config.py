@@ -29,7 +29,7 @@ from .urls import is_loopback_host, is_secure_fetch_url, normalize_origin, norma
 Algorithm = Literal[
     "ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"
 ]
-ASYMMETRIC_ALGORITHMS: tuple[str, ...] = get_args(Algorithm)
+ASYMMETRIC_ALGORITHMS: tuple[Algorithm, ...] = get_args(Algorithm)
 # JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4).
 PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 

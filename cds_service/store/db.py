@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -19,7 +20,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")  # fsync on every commit
@@ -51,6 +52,8 @@ def commit_without_flush(engine: Engine) -> Iterator[Connection]:
         # Straight on the sqlite3 connection: a PRAGMA opens no transaction there, and
         # going through SQLAlchemy would (autobegin) and cost a commit each way.
         raw = connection.connection.driver_connection
+        if raw is None:  # only once the pool has invalidated it, never on a fresh checkout
+            raise RuntimeError("the SQLite connection is closed")
         raw.execute("PRAGMA synchronous=NORMAL")
         try:
             with connection.begin():
@@ -74,5 +77,5 @@ def reachable(engine: Engine) -> bool:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return True
-    except Exception:  # any driver error means "not ready"
+    except Exception:  # noqa: BLE001 -- any driver error means "not ready", never a 500
         return False

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
@@ -22,6 +22,10 @@ from cds_service.store.errors import (
 )
 from cds_service.store.models import FeedbackRow, IssuedCardRow
 from cds_service.wire.feedback import FeedbackItem
+
+# Declarative classes type `__table__` as any FromClause; these are plain Tables.
+ISSUED_CARDS = cast(Table, IssuedCardRow.__table__)
+FEEDBACK = cast(Table, FeedbackRow.__table__)
 
 
 def record_issued(
@@ -54,7 +58,7 @@ def record_issued(
         for item in issued
     ]
     with commit_without_flush(engine) as connection:
-        connection.execute(insert(IssuedCardRow.__table__), rows)
+        connection.execute(insert(ISSUED_CARDS), rows)
 
 
 EVENT_COLUMNS = ("card_uuid", "outcome", "outcome_timestamp")  # uq_feedback_event
@@ -112,7 +116,7 @@ def _check_cards(session: Session, service_id: str, items: Sequence[FeedbackItem
 def _insert_new(session: Session, row: dict[str, Any]) -> int:
     """1 when the row was inserted, 0 when the same event is already stored."""
     dialect = session.get_bind().dialect.name
-    table = FeedbackRow.__table__
+    table = FEEDBACK
     if dialect in ("postgresql", "sqlite"):
         module = postgresql if dialect == "postgresql" else sqlite
         statement = module.insert(table).values(**row).on_conflict_do_nothing(

@@ -6,10 +6,17 @@ from datetime import datetime
 from typing import Any
 
 from cds_service.clinical.facts import ClinicalFacts, Finding, ImagingExam, JointEpisode
+from cds_service.clinical.fhir_values import known_date
 from cds_service.clinical.modality import label as modality_label
 from cds_service.timeline.evidence import EvidenceIndex, instant, iso
 from cds_service.timeline.lanes import (
-    RESULT_LABELS, decisive, finding_lanes, lanes_of, mention_counts, result_of)
+    RESULT_LABELS,
+    decisive,
+    finding_lanes,
+    lanes_of,
+    mention_counts,
+    result_of,
+)
 
 SHORT_MODALITY = {"MR": "MRI", "CT": "CT", "CR": "XR", "DX": "XR", "NM": "NM", "PT": "PET",
                   "US": "US", "BMD": "DXA"}
@@ -35,7 +42,7 @@ def exam_marks(facts: ClinicalFacts, index: EvidenceIndex) -> list[dict[str, Any
     says a lane's edema resolved. Sorted by date."""
     marks: list[dict[str, Any]] = []
     edema_seen: set[str] = set()
-    exams = sorted((e for e in facts.exams if e.date), key=lambda e: e.date)
+    exams = sorted((e for e in facts.exams if e.date), key=lambda e: known_date(e.date))
     for exam in exams:
         source = exam_source(exam)
         for ref in exam.refs:
@@ -87,7 +94,7 @@ def episode_bars(episodes: tuple[JointEpisode, ...], marks: list[dict[str, Any]]
                  now: datetime) -> list[dict[str, Any]]:
     """Edema episodes as bars: from onset to the first later mark of the lane that shows
     it improving or resolved (the repeat MRI), else to its resolution date, else today."""
-    bars = []
+    bars: list[dict[str, Any]] = []
     for e in episodes:
         if e.start is None:
             continue
