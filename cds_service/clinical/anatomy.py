@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from cds_service.clinical.regex_dispatch import guarded
+
 PELVIC_BONE = "pelvic bone"
 # Site words, most specific first; each maps to its joint.
 _SITE_PATTERNS: tuple[tuple[str, str | None, str], ...] = (
@@ -113,10 +115,11 @@ def nearest_site(text: str, offset: int = 0, end: int | None = None) -> str | No
 
 
 # All sites in one expression, most specific first: one pass over a text finds them.
-# (`\b(?=\w)` first: the alternatives are tried only where a word starts, 3x faster.)
+# (`\b(?=\w)` first: the alternatives are tried only where a word starts, 3x faster;
+# each site behind a lookahead of its first letters: 2x faster again, see regex_dispatch.)
 _ANY_SITE = re.compile(r"\b(?=\w)(?:" + "|".join(
-    rf"(?P<s{i}>\b(?:{pat})\b)" for i, (_, _, pat) in enumerate(_SITE_PATTERNS)) + ")",
-    re.IGNORECASE)
+    guarded(rf"(?P<s{i}>\b(?:{pat})\b)", re.IGNORECASE)
+    for i, (_, _, pat) in enumerate(_SITE_PATTERNS)) + ")", re.IGNORECASE)
 _SITE_NAMES = [name for name, _, _ in _SITE_PATTERNS]
 
 
