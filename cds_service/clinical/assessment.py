@@ -14,8 +14,14 @@ from collections.abc import Callable
 
 from cds_service.clinical.decision_context import DecisionContext, context_for
 from cds_service.clinical.decision_rules import (
-    avn_features, imaging_needed, infection_not_excluded, no_outcome, other_lesion,
-    sif_population, toh_suspected)
+    avn_features,
+    imaging_needed,
+    infection_not_excluded,
+    no_outcome,
+    other_lesion,
+    sif_population,
+    toh_suspected,
+)
 from cds_service.clinical.facts import ClinicalFacts
 from cds_service.clinical.outcome import Assessment, Outcome
 from cds_service.clinical.thresholds import Thresholds

@@ -5,6 +5,9 @@
 """
 
 from cds_service.services.core_decompression.logic import (
-    CoreDecompressionLogic, keep_for_order, order_side)
+    CoreDecompressionLogic,
+    keep_for_order,
+    order_side,
+)
 
 __all__ = ["CoreDecompressionLogic", "keep_for_order", "order_side"]

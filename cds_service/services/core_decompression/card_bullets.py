@@ -14,8 +14,21 @@ from cds_service.clinical.assessment import Assessment
 from cds_service.clinical.orders import REPEAT_MRI_WEEKS
 from cds_service.clinical.reasons import Reason, day
 from cds_service.services.card_text import (
-    Caps, absent_bullet, bullet, clip, dated, decisive, finding_bullet, laterality, listing, of,
-    plain, quote, sign_names, where)
+    Caps,
+    absent_bullet,
+    bullet,
+    clip,
+    dated,
+    decisive,
+    finding_bullet,
+    laterality,
+    listing,
+    of,
+    plain,
+    quote,
+    sign_names,
+    where,
+)
 
 _CONTEXT = (k.PREGNANCY, k.MIGRATION, k.CONTEXT)
 _TEST_NAME = re.compile(r' "[^"]*"')  # 'PET "FDG PET-CT skull base..."': the card says PET

@@ -10,7 +10,14 @@ from cds_service.clinical.episodes import joint_label
 from cds_service.clinical.facts import JointEpisode, RiskFactor
 from cds_service.clinical.reasons import day
 from cds_service.services.card_text import (
-    Caps, bullet, first_fitting, fit_words, listing, plain, quote)
+    Caps,
+    bullet,
+    first_fitting,
+    fit_words,
+    listing,
+    plain,
+    quote,
+)
 from cds_service.services.card_topics import MIGRATION, MIGRATION_SOURCE_LABEL, links, source
 from cds_service.services.logic import IssuedCard
 from cds_service.wire.cards import Card

@@ -14,6 +14,7 @@ from cds_service.services.descriptors import TMO_MIGRATION
 from cds_service.services.logic import Invocation, IssuedCard
 from cds_service.services.migration.card import migration_card
 
+
 class MigrationLogic:
     """Flags edema moving between weight-bearing joints (TMO / RMO) on chart open."""
 
