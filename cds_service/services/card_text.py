@@ -5,7 +5,8 @@ bullet is one thing: the decisive finding (one short quote, dated), what is abse
 labs (values in the units people read, with the limit applied), the risk factors, and
 the plan. The FHIR references stay out of the prose: the card's suggestions, its stored
 evidence and the evidence timeline carry them. Lists and quotes shrink, level by level,
-until the detail holds at most MAX_WORDS words.
+until the detail holds at most MAX_WORDS words; a summary takes the first of its
+wordings that fits the spec's 140 characters. Shared by every handler's cards.
 """
 
 from __future__ import annotations
