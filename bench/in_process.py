@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import pstats
 import statistics
 import sys
@@ -52,6 +53,7 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=150)
     parser.add_argument("--only", default=",".join(SCENARIOS))
     parser.add_argument("--profile", default=None, help="cProfile this scenario instead")
+    parser.add_argument("--profile-out", type=Path, default=None, help="also save the stats")
     args = parser.parse_args()
 
     from cds_service.app import create_app
@@ -64,7 +66,9 @@ def main() -> int:
     settings = Settings(store={"url": f"sqlite:///{work / 'store.sqlite3'}"})
     app = create_app(settings)
     warm()
-    tune_gc()  # as `cds-service serve` does at start
+    tune_gc()  # as `cds-service serve` does at start, and its gc.freeze() before the fork
+    gc.collect()
+    gc.freeze()
     client = app.test_client()
     names = [args.profile] if args.profile else args.only.split(",")
     for name in names:
@@ -82,6 +86,8 @@ def main() -> int:
             for body in bodies:
                 client.post(SIGN, data=body, content_type="application/json")
             profiler.disable()
+            if args.profile_out:
+                profiler.dump_stats(str(args.profile_out))
             pstats.Stats(profiler).sort_stats("tottime").print_stats(45)
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
             continue
