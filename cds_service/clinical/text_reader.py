@@ -26,7 +26,7 @@ from pathlib import Path
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical import vocabulary as vocab
 from cds_service.clinical.phrase_rules import compile_rules
-from cds_service.clinical.targeted_context import TargetedConText
+from cds_service.clinical.targeted_context import TargetedConText, gate_token_patterns
 from cds_service.clinical.tokenizer_cache import cache_past_line_breaks
 from cds_service.clinical.text_mentions import Mention, Reading, doc_mentions, last_section
 from cds_service.resources import vocabulary_dir
@@ -118,6 +118,7 @@ def _build(compiled: bool = True, folder: Path | None = None):
     context = nlp.get_pipe("medspacy_context")
     context.add(modifiers)
     context.__class__ = TargetedConText  # the same component, given fewer modifiers
+    gate_token_patterns(context)
     return nlp
 
 
