@@ -7,13 +7,19 @@ from importlib import resources
 from pathlib import Path
 
 
+def _folder(*parts: str) -> Path:
+    """A folder of the package on disk: the loaders and Flask read files from folders."""
+    folder = resources.files("cds_service").joinpath(*parts)
+    if isinstance(folder, Path):
+        return folder
+    raise RuntimeError(f"cds_service/{'/'.join(parts)} is not a folder on disk "
+                       f"(a zipped install?): {folder!r}")
+
+
 def hooks_dir() -> Path:
     """The shipped hooks folder (`cds_service/hooks/`: services, triggers, vocabulary);
     `[service] hooks_dir` replaces it with an informaticist's own."""
-    folder = resources.files("cds_service") / "hooks"
-    if not isinstance(folder, Path):  # a zipped install: the loaders need real files
-        raise RuntimeError(f"cds_service/hooks is not a folder on disk ({folder!r})")
-    return folder
+    return _folder("hooks")
 
 
 def vocabulary_dir() -> Path:
@@ -24,7 +30,4 @@ def vocabulary_dir() -> Path:
 def smart_static_dir() -> Path:
     """The SMART app's pages and bundle (`cds_service/static/smart/`), which Flask serves
     from a folder."""
-    folder = resources.files("cds_service") / "static" / "smart"
-    if not isinstance(folder, Path):  # a zipped install: Flask serves files from a folder
-        raise RuntimeError(f"cds_service/static/smart is not a folder on disk ({folder!r})")
-    return folder
+    return _folder("static", "smart")

@@ -25,9 +25,6 @@ import requests
 import urllib3.exceptions
 
 from cds_service.fhir.deadline import WatchedAdapter, reaper
-from cds_service.fhir.record import items
-from cds_service.limits import nesting_exceeds
-from cds_service.security.urls import same_base
 from cds_service.fhir.errors import (
     FhirAccessDenied,
     FhirBadResponse,
@@ -36,6 +33,9 @@ from cds_service.fhir.errors import (
     FhirNotFound,
     FhirUnavailable,
 )
+from cds_service.fhir.record import items
+from cds_service.limits import nesting_exceeds
+from cds_service.security.urls import same_base
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_REDIRECTS = 3

@@ -1,7 +1,8 @@
 """Fill the prefetch keys the client did not: render, fetch in parallel, within budget.
 
 The pipeline gets back every key's payload, or the reason it could not be had. Whether
-a failure is fatal (412) depends on the service: keys in `optional_prefetch` may fail.
+a failure is fatal (412) depends on the service: keys its handler's descriptor marks
+optional (`optional_prefetch`, services/descriptors.py) may fail.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def with_page_size(query: str, page_size: int | None) -> str:
     """
     if not page_size:
         return query
-    path, sep, params = query.partition("?")
+    path, _, params = query.partition("?")
     if is_read(query):
         return query
     if any(p.split("=", 1)[0] == "_count" for p in params.split("&") if p):
@@ -116,7 +117,8 @@ def resolve_prefetch(
         except FhirError as exc:
             result.failures[key] = str(exc)
             log.warning("prefetch_fetch_failed", extra={"key": key, "error": type(exc).__name__})
-        except Exception as exc:  # a bug in the client: this key failed, the call goes on
+        # A bug in the client: this key failed, the call goes on.
+        except Exception as exc:  # noqa: BLE001
             result.failures[key] = f"FHIR fetch failed ({type(exc).__name__})"
             log.error("prefetch_fetch_error", extra={"key": key, "error": type(exc).__name__})
     result.fhir_seconds = time.monotonic() - started

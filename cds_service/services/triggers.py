@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cds_service.fhir.record import iter_raw_resources, items
+from cds_service.fhir.record import items, iter_raw_resources
 from cds_service.services.definitions import TriggerList
 
 # Order text read for matching. The trigger patterns ("core decompress ... hip") take time
@@ -71,11 +71,11 @@ def match_order(resource: Mapping[str, Any], triggers: TriggerList) -> str | Non
     text = order_text(resource)
     for system, value in _codings(resource):
         for trigger in triggers.codes:
-            if trigger.system == system and trigger.code == value:
-                if not trigger.requires_text or any(
-                    re.search(p, text, re.IGNORECASE) for p in trigger.requires_text
-                ):
-                    return f"{system}|{value}"
+            if trigger.system == system and trigger.code == value and (
+                not trigger.requires_text
+                or any(re.search(p, text, re.IGNORECASE) for p in trigger.requires_text)
+            ):
+                return f"{system}|{value}"
     if any(re.search(p, text, re.IGNORECASE) for p in triggers.text_patterns):
         return "text"
     return None
