@@ -215,11 +215,17 @@ def clip(text: str, most: int) -> str:
 def fit_words(build: Callable[[Caps], list[str]]) -> list[str]:
     """The bullets at the first level of caps within TARGET_WORDS, else within MAX_WORDS;
     past the last level every bullet is clipped (a bound no input can break)."""
-    built = [[b for b in dict.fromkeys(build(caps)) if b][:MAX_BULLETS] for caps in LEVELS]
+    built: list[list[str]] = []  # levels built so far: most cards fit at the first
+
+    def level(index: int) -> list[str]:
+        while len(built) <= index:
+            built.append([b for b in dict.fromkeys(build(LEVELS[len(built)])) if b][:MAX_BULLETS])
+        return built[index]
+
     for limit in (TARGET_WORDS, MAX_WORDS):
-        for bullets in built:
-            if count_words("\n".join(bullets)) <= limit:
-                return bullets
-    bullets = built[-1]
+        for index in range(len(LEVELS)):
+            if count_words("\n".join(level(index))) <= limit:
+                return level(index)
+    bullets = level(len(LEVELS) - 1)
     clipped = [clip(b, CLIP_WORDS) for b in bullets]
     return [b + ("*" if b.count("*") % 2 else "") for b in clipped]
