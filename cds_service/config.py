@@ -170,7 +170,7 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         config_file = settings_cls.model_config.get("toml_file") or os.environ.get("CDS_CONFIG")
-        if config_file:
+        if config_file and isinstance(config_file, (str, Path)):  # load_settings or CDS_CONFIG
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
         return tuple(sources)
 
