@@ -74,7 +74,10 @@ def add_serve(commands: argparse._SubParsersAction) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from cds_service.logs import configure_logging
+    from cds_service.preload import defer_quickumls
     from cds_service.serve import serve
+
+    defer_quickumls()  # before the catalog check below imports medspaCy
     from cds_service.services.definitions import DefinitionError, load_catalog
 
     settings = _settings(args)
