@@ -91,9 +91,10 @@ def score(entries: list[dict], read) -> Score:
 
 
 def reader():
-    from cds_service.clinical import text_reader
     from cds_service.clinical.read_out import describe
+    from cds_service.clinical.text_reader import default_reader
 
+    text_reader = default_reader()
     text_reader.warm()
     return lambda text: describe(text_reader.read(text))["findings"]
 

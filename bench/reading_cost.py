@@ -46,8 +46,10 @@ def s1_texts() -> list[str]:
 def measure(root: Path, texts: list[str]) -> list[float]:
     """ms per round of reading `texts`, with the text reader found under `root`."""
     sys.path.insert(0, str(root))
-    from cds_service.clinical import text_reader
+    from cds_service.clinical import text_reader as module
 
+    # a reader object since issue 15; the module's functions before (an older checkout)
+    text_reader = module.default_reader() if hasattr(module, "default_reader") else module
     text_reader.warm()
     for i in range(10):  # warm-up: spaCy's lazy set-up, allocator
         for text in texts:

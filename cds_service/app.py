@@ -13,18 +13,20 @@ from datetime import UTC, datetime
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
+from cds_service.caching import Caches
+from cds_service.clinical.text_reader import TextReader
 from cds_service.config import Settings, ensure_store_dir, load_settings
 from cds_service.errors import CdsError, Issue, ServiceBusy, operation_outcome
 from cds_service.fhir.client import ClientLimits, FhirClient, make_session
-from cds_service.fhir.record import configure_caches
+from cds_service.limits import check_deadline
 from cds_service.logs import configure_logging, request_id
 from cds_service.pipeline import Pipeline
 from cds_service.routes import cds, guard, health, smart
-from cds_service.security import build_authenticator
-from cds_service.routes.cds import json_response
 from cds_service.routes import rules as rules_page
-from cds_service.services.definitions import load_catalog
+from cds_service.routes.cds import json_response
+from cds_service.security import build_authenticator
 from cds_service.services.card_source import issued_by
+from cds_service.services.definitions import load_catalog
 from cds_service.services.handlers import HANDLERS
 from cds_service.store.db import make_engine, migrate
 from cds_service.timeline.links import with_app_links
@@ -38,9 +40,11 @@ def create_app(
     settings: Settings | None = None,
     clock: Callable[[], datetime] | None = None,
     run_migrations: bool = True,
+    caches: Caches | None = None,
 ) -> Flask:
     """Build the app. `clock` is injectable for tests; migrations run unless the
-    caller (the `serve` command) already ran them once before forking workers."""
+    caller (the `serve` command) already ran them once before forking workers; `caches`
+    (default: sized by `[service] cache_mb`) is every cache of the hook path."""
     settings = settings or load_settings()
     configure_logging(settings.log.level)
     app = Flask(__name__)
@@ -49,7 +53,13 @@ def create_app(
 
     catalog = load_catalog(settings.service.hooks_dir, known_handlers=set(HANDLERS),
                            extra_triggers=settings.service.extra_triggers)
-    logics = {name: factory(settings.clinical) for name, factory in HANDLERS.items()}
+    caches = caches or Caches.sized(settings.service.cache_mb)
+    # Reading report text checks the hook call's deadline before each piece of text (a
+    # long report is read in pieces): past it, the call ends with 422, not later.
+    reader = TextReader.from_folder(settings.service.hooks_dir / "vocabulary",
+                                    cache=caches.readings, checkpoint=check_deadline)
+    logics = {name: factory(settings.clinical, reader, caches.derived)
+              for name, factory in HANDLERS.items()}
     logics = issued_by(logics, catalog, settings.service.public_base_url,  # source, rules page
                        settings.cards.informational)
     logics = with_app_links(logics, settings.service.public_base_url)  # cards link the app
@@ -57,7 +67,6 @@ def create_app(
     engine = make_engine(settings.store.url)
     if run_migrations:
         migrate(engine)
-    configure_caches(settings.service.cache_mb * 1024 * 1024)
     fhir = settings.fhir
     limits = ClientLimits(
         connect_timeout=fhir.connect_timeout,
@@ -72,7 +81,8 @@ def create_app(
     client = FhirClient(make_session(fhir.parallel_queries), limits)
     executor = ThreadPoolExecutor(max_workers=fhir.parallel_queries, thread_name_prefix="fhir")
     app.extensions["cds_pipeline"] = Pipeline(
-        settings, catalog, logics, client, executor, engine, clock or (lambda: datetime.now(UTC))
+        settings, catalog, logics, client, executor, engine, clock or (lambda: datetime.now(UTC)),
+        caches, reader,
     )
 
     app.before_request(_start_request)

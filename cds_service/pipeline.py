@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from contextlib import nullcontext
 from concurrent.futures import Executor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Engine
 
+from cds_service.caching import Caches
+from cds_service.clinical.text_reader import TextReader
 from cds_service.config import Settings
 from cds_service.errors import (
     BadRequest,
@@ -25,14 +27,19 @@ from cds_service.errors import (
     PayloadTooLarge,
     PreconditionFailed,
 )
+from cds_service.fhir.caches import cached_record
 from cds_service.fhir.client import FhirClient
-from cds_service.fhir.record import ResourceTooDeep, cached_record, preload_models
-from cds_service.clinical import text_reader
-from cds_service.limits import ComputeSlots, Slot, check_deadline, check_resource_caps, nesting_exceeds
+from cds_service.fhir.record import ResourceTooDeep, preload_models
+from cds_service.limits import (
+    ComputeSlots,
+    Slot,
+    check_deadline,
+    check_resource_caps,
+    nesting_exceeds,
+)
 from cds_service.prefetch.fetch import resolve_prefetch
 from cds_service.prefetch.resolve import check_prefetch_shape
 from cds_service.security import url_allowed
-from cds_service.services.decisions import DecisionCache
 from cds_service.services.definitions import Catalog, ServiceDefinition
 from cds_service.services.logic import Invocation, IssuedCard, ServiceLogic
 from cds_service.services.triggers import triggered_orders
@@ -76,7 +83,8 @@ class HookOutcome:
 
 
 class Pipeline:
-    """Runs the services of one catalog. One instance per worker process."""
+    """Runs the services of one catalog. One instance per worker process; `caches` and
+    `reader` are the worker's (built in create_app; the logics hold them too)."""
 
     def __init__(
         self,
@@ -87,6 +95,8 @@ class Pipeline:
         executor: Executor,
         engine: Engine,
         clock: Callable[[], datetime],
+        caches: Caches,
+        reader: TextReader,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
@@ -95,13 +105,11 @@ class Pipeline:
         self.executor = executor
         self.engine = engine
         self.clock = clock
-        # Reading report text checks the hook call's deadline before each piece of text
-        # (a long report is read in pieces): past it, the call ends with 422, not later.
-        text_reader.set_checkpoint(check_deadline)
+        self.caches = caches
+        self.reader = reader
         # Warm start: FHIR model classes are imported when the worker builds the app,
         # not by the first request that sends each resource type.
         preload_models(prefetched_types(catalog))
-        self.decisions = DecisionCache()
         self.slots = ComputeSlots(settings.service.concurrent_hook_calls)
 
     def service(self, service_id: str) -> ServiceDefinition:
@@ -200,6 +208,7 @@ class Pipeline:
         try:
             record = cached_record(
                 (p for p in prefetch.payloads.values() if p is not None), keep=logic.keep,
+                cache=self.caches.records, models=self.caches.models,
                 max_depth=limits.max_json_depth,
             )
         except ResourceTooDeep as exc:
@@ -207,7 +216,7 @@ class Pipeline:
         check_deadline("before deciding")
         now = self.clock()
         invocation = Invocation(service.id, service.hook, context, orders, now)
-        issued = self.decisions.decide(logic, invocation, record)
+        issued = self.caches.decisions.decide(logic, invocation, record)
         record_issued(self.engine, service.id, service.hook, request.hookInstance, issued, now)
         body_out = CardsResponse(cards=[item.card for item in issued]).to_json()
         return HookOutcome(body_out, service.hook, issued, prefetch.fhir_seconds)

@@ -113,11 +113,11 @@ def defer_quickumls() -> None:
 
 def preload(settings: Settings) -> None:
     """Import the service and load what every worker shares: the hooks' catalog is read
-    (its vocabulary checked and chosen for the reader), the model classes of the
+    (its vocabulary checked), the model classes of the
     prefetched resource types built, the NLP pipeline loaded and run once."""
     defer_quickumls()
     from cds_service.app import create_app  # noqa: F401  (imports what the workers use)
-    from cds_service.clinical import text_reader
+    from cds_service.clinical.text_reader import TextReader
     from cds_service.fhir.record import preload_models
     from cds_service.pipeline import prefetched_types
     from cds_service.services.definitions import load_catalog
@@ -126,7 +126,8 @@ def preload(settings: Settings) -> None:
     catalog = load_catalog(settings.service.hooks_dir, known_handlers=set(HANDLERS),
                            extra_triggers=settings.service.extra_triggers)
     preload_models(prefetched_types(catalog))
-    text_reader.warm()
+    # the pipeline is kept per process and vocabulary: the workers' readers find it
+    TextReader.from_folder(settings.service.hooks_dir / "vocabulary").warm()
     tune_gc()
     tune_malloc()
     gc.collect()  # what start-up left behind is not frozen with the rest

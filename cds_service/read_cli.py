@@ -10,7 +10,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cds_service.clinical.text_reader import TextReader
 
 MAX_INPUT_CHARS = 10_000_000  # the whole input; each text is read up to the reader's cap
 
@@ -34,13 +37,12 @@ def add_read_command(commands) -> None:  # type: ignore[no-untyped-def]
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    from cds_service.clinical import text_reader
+    from cds_service.clinical.text_reader import DEFAULT_VOCABULARY, TextReader
     from cds_service.clinical.vocabulary import VocabularyError
 
     try:
-        if args.vocabulary is not None:
-            text_reader.use_vocabulary(args.vocabulary)
-        text_reader.warm()
+        reader = TextReader.from_folder(args.vocabulary or DEFAULT_VOCABULARY)
+        reader.warm()
     except VocabularyError as exc:
         print(f"cds-service read: {exc}", file=sys.stderr)
         return 2
@@ -50,21 +52,21 @@ def cmd_read(args: argparse.Namespace) -> int:
     if len(data) > MAX_INPUT_CHARS:
         print(f"cds-service read: input over {MAX_INPUT_CHARS:,} characters", file=sys.stderr)
         return 2
-    return read_batch(data, sys.stdout) if args.jsonl else read_one(data, sys.stdout)
+    if args.jsonl:
+        return read_batch(data, sys.stdout, reader)
+    return read_one(data, sys.stdout, reader)
 
 
-def read_one(text: str, out: IO[str]) -> int:
-    from cds_service.clinical import text_reader
+def read_one(text: str, out: IO[str], reader: TextReader) -> int:
     from cds_service.clinical.read_out import describe
 
-    json.dump(describe(text_reader.read(text)), out, indent=2, ensure_ascii=False)
+    json.dump(describe(reader.read(text)), out, indent=2, ensure_ascii=False)
     out.write("\n")
     return 0
 
 
-def read_batch(data: str, out: IO[str]) -> int:
+def read_batch(data: str, out: IO[str], reader: TextReader) -> int:
     """One output line per input line; a bad line is reported by number and skipped."""
-    from cds_service.clinical import text_reader
     from cds_service.clinical.read_out import describe
 
     status = 0
@@ -81,6 +83,6 @@ def read_batch(data: str, out: IO[str]) -> int:
                   file=sys.stderr)
             status = 2
             continue
-        result = {"id": item.get("id"), **describe(text_reader.read(text))}
+        result = {"id": item.get("id"), **describe(reader.read(text))}
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
     return status

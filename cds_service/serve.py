@@ -88,10 +88,9 @@ class GunicornApp(BaseApplication):  # type: ignore[misc]
 
 def _worker_app() -> Any:
     from cds_service.app import create_app
-    from cds_service.clinical.text_reader import warm
 
     app = create_app(run_migrations=False)
-    warm()  # loaded in the master already; here only if the worker's vocabulary differs
+    app.extensions["cds_pipeline"].reader.warm()  # the NLP pipeline now, not on a request
     return app
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from cds_service.fhir.record import ModelCache, build_record
+from cds_service.fhir.caches import DerivedCache, ModelCache, RecordCache, cached_record
+from cds_service.fhir.record import ENTRY_OVERHEAD, PatientRecord, build_record
 
 
 def _obs(rid: str, value: float) -> dict[str, Any]:
@@ -62,21 +63,25 @@ def test_keep_filter_and_dedupe_unchanged() -> None:
 
 
 def test_cached_record_reused_for_same_data() -> None:
-    from cds_service.fhir.record import RecordCache, cached_record
-
     cache = RecordCache()
     payload = _bundle(_obs("a", 1.0))
     first = cached_record([payload], cache=cache)
     again = cached_record([copy.deepcopy(payload)], cache=cache)
     other = cached_record([_bundle(_obs("a", 2.0))], cache=cache)
     assert again is first and other is not first
-    assert first.derived("n", lambda: len(first.of("Observation"))) == 1
-    assert again.derived("n", lambda: 99) == 1  # computed once per record
+    derived = DerivedCache()
+
+    def n(record: PatientRecord) -> int:
+        calls.append("n")
+        return len(record.of("Observation"))
+
+    calls: list[str] = []
+    assert derived.over(first)(n, first) == 1
+    assert derived.over(again)(n, again) == 1
+    assert calls == ["n"]  # computed once per record
 
 
 def test_cached_record_depends_on_the_filter() -> None:
-    from cds_service.fhir.record import RecordCache, cached_record
-
     cache = RecordCache()
     payload = _bundle(_obs("a", 1.0), _obs("b", 2.0))
     everything = cached_record([payload], cache=cache)
@@ -94,8 +99,6 @@ MB = 1024 * 1024
 
 
 def test_record_cache_bounded_by_bytes_held() -> None:
-    from cds_service.fhir.record import RecordCache, cached_record
-
     cache = RecordCache(size=10, max_bytes=3 * MB)
     cached_record([_bundle(_big("a", MB))], cache=cache)
     cached_record([_bundle(_big("b", MB))], cache=cache)
@@ -122,9 +125,7 @@ def _report(text: str) -> dict[str, Any]:
 
 
 def test_values_over_the_same_resources_are_shared_between_records() -> None:
-    from cds_service.fhir.record import SharedDerived, shared_derived
-
-    shared_derived.clear()
+    derived = DerivedCache()
     cache = ModelCache()
     labs = [_obs("a", 1.0), _obs("b", 2.0)]
     first = build_record([_bundle(*labs, _report("Edema."))], cache=cache)
@@ -132,28 +133,48 @@ def test_values_over_the_same_resources_are_shared_between_records() -> None:
     changed = build_record([_bundle(_obs("a", 1.0), _obs("b", 7.0))], cache=cache)
     calls: list[str] = []
 
+    def n(observations: list[Any]) -> int:
+        calls.append("n")
+        return len(observations)
+
     def count(record: Any) -> int:
-        return record.derived("n", lambda: calls.append("n") or len(record.of("Observation")),
-                              over=record.of("Observation"))
+        return derived.over(record)(n, record.of("Observation"))  # type: ignore[no-any-return]
 
     assert [count(first), count(second), count(changed)] == [2, 2, 2]
     assert calls == ["n", "n"]  # second holds first's models: not computed again
-    assert isinstance(shared_derived, SharedDerived)
 
 
-def test_shared_values_are_bounded_by_the_bytes_they_hold() -> None:
-    from cds_service.fhir.record import ENTRY_OVERHEAD, SharedDerived
+def test_derived_values_are_keyed_by_every_argument() -> None:
+    derived = DerivedCache()
+    record = build_record([_bundle(_obs("a", 1.0))])
+    derive = derived.over(record)
 
-    shared = SharedDerived(size=10, max_bytes=6 * ENTRY_OVERHEAD)
-    models = [object() for _ in range(4)]
-    weigh = lambda held: len(held) * ENTRY_OVERHEAD  # noqa: E731
-    shared.get_or_compute("k", models[:2], lambda: 1, weigh)
-    shared.get_or_compute("k", models[2:], lambda: 2, weigh)  # 2 x 3 overheads: both fit
+    def scaled(observations: list[Any], factor: int) -> int:
+        return len(observations) * factor
+
+    assert derive(scaled, record.of("Observation"), 2) == 2
+    assert derive(scaled, record.of("Observation"), 3) == 3  # another value: computed anew
+    assert len(derived) == 2
+
+
+def test_derived_values_are_bounded_by_the_bytes_they_hold() -> None:
+    shared = DerivedCache(size=10, max_bytes=6 * ENTRY_OVERHEAD)
+    models = build_record([_bundle(*(_obs(f"m{i}", 1.0) for i in range(4)))]).of("Observation")
+    derive = shared.over(PatientRecord())  # models it does not hold weigh ENTRY_OVERHEAD
+
+    calls: list[int] = []
+
+    def first(held: list[Any]) -> str:
+        calls.append(len(held))
+        return held[0].id  # type: ignore[no-any-return]
+
+    derive(first, models[:2])
+    derive(first, models[2:])  # 2 x 3 overheads: both fit
     assert len(shared) == 2
-    shared.get_or_compute("k", models[1:3], lambda: 3, weigh)  # the oldest goes
+    derive(first, models[1:3])  # the oldest goes
     assert len(shared) == 2
-    assert shared.get_or_compute("k", models[2:], lambda: 99, weigh) == 2
-    shared.get_or_compute("k", models * 2, lambda: 4, weigh)  # more than the bound: not kept
+    assert derive(first, models[2:]) == "m2" and calls == [2, 2, 2]  # kept: not computed
+    derive(first, models * 2)  # more than the bound: not kept
     assert len(shared) == 2
 
 

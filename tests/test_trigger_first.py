@@ -51,7 +51,8 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
                         counting("record", pipeline_module.cached_record))
     monkeypatch.setattr(pipeline_module, "resolve_prefetch",
                         counting("fetch", pipeline_module.resolve_prefetch))
-    monkeypatch.setattr(text_reader, "read", counting("read", text_reader.read))
+    monkeypatch.setattr(text_reader.TextReader, "read",
+                        counting("read", text_reader.TextReader.read))
     return calls
 
 

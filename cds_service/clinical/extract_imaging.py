@@ -10,13 +10,14 @@ comes from codes, or from the report's own technique (modality.py).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from cds_service.clinical import codes as c
 from cds_service.clinical import modality as mod
-from cds_service.clinical import text_reader
+from cds_service.clinical.text_reader import Reading, TextReader, default_reader
 from cds_service.clinical.anatomy import (
     joint_of, nearest_site, same_region, side_of_codings, side_of_text, site_of_codings,
     sides_overlap)
@@ -52,8 +53,11 @@ class _Draft:
     coded: list[Finding] = field(default_factory=list)
 
 
-def imaging_exams(record: Any) -> tuple[tuple[ImagingExam, ...], tuple[Finding, ...]]:
-    """All imaging exams of the record, and finding Observations that fit no exam."""
+def imaging_exams(record: Any, reader: TextReader | None = None
+                  ) -> tuple[tuple[ImagingExam, ...], tuple[Finding, ...]]:
+    """All imaging exams of the record, and finding Observations that fit no exam; report
+    text is read by `reader` (default: the package's vocabulary)."""
+    read = (reader or default_reader()).read
     drafts = [_from_study(s) for s in record.of("ImagingStudy") if s.status not in _INACTIVE]
     by_study = {d.study_ref: d for d in drafts}
     by_report: dict[str, _Draft] = {}
@@ -83,7 +87,7 @@ def imaging_exams(record: Any) -> tuple[tuple[ImagingExam, ...], tuple[Finding, 
     for obs in record.of("Observation"):
         if obs.status in _INACTIVE or not _is_imaging_obs(obs, by_report):
             continue
-        findings = observation_findings(obs)
+        findings = observation_findings(obs, read)
         draft = by_report.get(ref(obs)) or _linked(obs, {**by_study, **by_report}) or _match(
             drafts, _obs_date(obs), *_obs_place(obs))
         if draft is None:
@@ -91,7 +95,7 @@ def imaging_exams(record: Any) -> tuple[tuple[ImagingExam, ...], tuple[Finding, 
         else:
             draft.observation_refs.append(ref(obs))
             draft.coded.extend(findings)
-    return tuple(_finish(d) for d in drafts), tuple(loose)
+    return tuple(_finish(d, read) for d in drafts), tuple(loose)
 
 
 def _from_study(study: Any) -> _Draft:
@@ -220,7 +224,7 @@ def _obs_place(obs: Any) -> tuple[str | None, str | None]:
     return site_of_codings(codings(obs.bodySite)), side_of_codings(codings(obs.bodySite))
 
 
-def observation_findings(obs: Any) -> list[Finding]:
+def observation_findings(obs: Any, read: Callable[[str], Reading]) -> list[Finding]:
     """Findings of one imaging Observation: its codes, then its text read in context."""
     date, (site, side) = _obs_date(obs), _obs_place(obs)
     denied = obs.valueBoolean is False or bool(has_code(obs.valueCodeableConcept, c.SNOMED,
@@ -231,15 +235,15 @@ def observation_findings(obs: Any) -> list[Finding]:
     text = ". ".join(t for t in (text_of(obs.code), obs.valueString,
                                  text_of(obs.valueCodeableConcept),
                                  *(n.text for n in obs.note or ())) if t)
-    for m in text_reader.read(text).mentions:
+    for m in read(text).mentions:
         out.append(Finding(m.concept, ABSENT if denied else state_of(m), m.sentence, ref(obs),
                            date, m.site or site, m.side or side, m.diffuse, m.focal, m.phrase))
     return out
 
 
-def _finish(d: _Draft) -> ImagingExam:
+def _finish(d: _Draft, read: Callable[[str], Reading]) -> ImagingExam:
     mentions = [(r, date, m) for r, date, text in d.texts
-                for m in text_reader.read(text).mentions]
+                for m in read(text).mentions]
     side = d.side
     if side is None:
         sides = {m.side for _, _, m in mentions if m.side and m.concept != "CORE_DECOMPRESSION"}

@@ -3,9 +3,11 @@
 Why medspaCy: negation, uncertainty and history decide this service ("no double line
 sign", "AVN cannot be excluded", "bone marrow oedema has resolved"); ConText is the
 field's standard and its sectionizer tells the clinical question from the findings,
-offline. The words come from `hooks/vocabulary/` (see vocabulary.py). The pipeline
-loads once per process (`warm()` at worker start, else on first use) and readings are
-cached by a SHA-256 of the text, so the same report is never read twice.
+offline. The words come from `hooks/vocabulary/` (see vocabulary.py). A `TextReader` is
+built from one vocabulary (the app builds one per worker, `create_app`); its pipeline
+loads once per process and vocabulary (`warm()` at worker start, else on first use) and
+readings are kept in the cache it is given, by a SHA-256 of the text, so the same report
+is never read twice.
 
 Work is bounded whatever the text: it is read up to MAX_TEXT_CHARS, in pieces of at
 most CHUNK_CHARS, and no further once MAX_MENTIONS findings are read (the reading says
@@ -15,46 +17,49 @@ sentence by sentence (targeted_context.py), so its pairwise work stays linear.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical import vocabulary as vocab
 from cds_service.clinical.phrase_rules import compile_rules
 from cds_service.clinical.targeted_context import TargetedConText, gate_token_patterns
-from cds_service.clinical.tokenizer_cache import cache_past_line_breaks
 from cds_service.clinical.text_mentions import Mention, Reading, doc_mentions, last_section
+from cds_service.clinical.tokenizer_cache import cache_past_line_breaks
+from cds_service.lru import BoundedLru
 from cds_service.resources import vocabulary_dir
 
-__all__ = ["Mention", "Reading", "read", "warm", "use_vocabulary", "cache_size"]
+__all__ = ["Mention", "Reading", "TextReader", "default_reader", "reading_cache"]
 
 DEFAULT_VOCABULARY = vocabulary_dir()  # the package's own (cds_service/hooks/vocabulary)
 MAX_TEXT_CHARS = 50_000  # a long hip MRI report is ~5,000 characters
 CHUNK_CHARS = 4_000  # read in pieces of this size at most (see chunks())
 MAX_MENTIONS = 400  # findings read from one text at most (a real report has < 50)
 MAX_RUN = 100  # characters without a space before one is put in (see _break_runs)
+READING_CACHE_SIZE = 2048  # readings kept
 MAX_CACHED_MENTIONS = 100_000  # the reading cache holds at most this many findings in all
-_LONG_RUN = re.compile(r"\S{%d}(?=\S)" % MAX_RUN)
-_CACHE_SIZE = 2048
-_lock = threading.Lock()
-_nlp = None
-_vocabulary_dir = DEFAULT_VOCABULARY
-_vocabulary: vocab.Vocabulary | None = None  # as checked by use_vocabulary, for _build
-_section_status: dict[str, str] = {}
-_cache: OrderedDict[str, Reading] = OrderedDict()
-_cached_mentions = 0
+_LONG_RUN = re.compile(rf"\S{{{MAX_RUN}}}(?=\S)")
+WARM_TEXT = "FINDINGS: No double line sign. Bone marrow edema of the left femoral head."
+
+Checkpoint = Callable[[str], None]
+
+
+def reading_cache(size: int = READING_CACHE_SIZE,
+                  max_mentions: int = MAX_CACHED_MENTIONS) -> BoundedLru[Reading]:
+    """Readings by text digest, bounded by entries and by the findings they hold."""
+    return BoundedLru(size, max_mentions)
 
 
 def _no_checkpoint(stage: str) -> None:
     return None
 
-
-_checkpoint: Callable[[str], None] = _no_checkpoint
 
 def _silence_logging() -> None:
     """spaCy/medspaCy log through logging (PyRuSH through loguru, when installed)."""
@@ -69,20 +74,7 @@ def _silence_logging() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def use_vocabulary(folder: Path) -> vocab.Vocabulary:
-    """Check the vocabulary in `folder` now (VocabularyError names the file and entry)
-    and read with it from now on. Call at start-up, before `warm()`."""
-    global _vocabulary_dir, _vocabulary, _nlp
-    loaded = vocab.load(folder)
-    with _lock:
-        if folder.resolve() != _vocabulary_dir.resolve():
-            _vocabulary_dir, _nlp = folder, None
-            _clear_cache()
-        _vocabulary = loaded
-    return loaded
-
-
-def _build(compiled: bool = True, folder: Path | None = None):
+def build_pipeline(vocabulary: vocab.Vocabulary, compiled: bool = True) -> Any:
     """The reading pipeline; `compiled=False` keeps medspaCy's default rules as token
     patterns (tests compare the two)."""
     import medspacy
@@ -91,10 +83,6 @@ def _build(compiled: bool = True, folder: Path | None = None):
     from cds_service.clinical import sections, sentences  # noqa: F401  (register components)
     from cds_service.clinical.entities import TARGETS  # (registers "targets_as_entities")
 
-    # the files were read and checked at start-up (use_vocabulary): not again here
-    vocabulary = vocab.load(folder) if folder else (_vocabulary or vocab.load(_vocabulary_dir))
-    _section_status.clear()
-    _section_status.update(vocabulary.section_status())
     # Sections first, so that the sentence splitter can make each heading a sentence of
     # its own; the target matcher hands its spans over as a group and
     # `targets_as_entities` sets them as doc.ents at once (medspaCy adds them one by one).
@@ -122,52 +110,114 @@ def _build(compiled: bool = True, folder: Path | None = None):
     return nlp
 
 
-def warm() -> None:
-    """Load the pipeline now (call at worker start so the first request is not slow)."""
-    global _nlp
-    if _nlp is None:
-        with _lock:
-            if _nlp is None:
-                _nlp = _build()
-                # One text through every component: spaCy finishes its lazy set-up on
-                # the first document, which would otherwise be a request.
-                _nlp("FINDINGS: No double line sign. Bone marrow edema of the left femoral head.")
+@dataclass(frozen=True)
+class LoadedPipeline:
+    """A warmed pipeline and the lock its users share (spaCy pipelines are not documented
+    as thread-safe)."""
+
+    nlp: Any
+    lock: threading.Lock
 
 
-def read(text: str | None) -> Reading:
-    """Mentions in `text` (cached by content hash; empty text gives an empty reading)."""
-    if not text or not text.strip():
-        return Reading()
-    key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    with _lock:
-        cached = _cache.get(key)
+_loading = threading.Lock()
+
+
+@functools.lru_cache(maxsize=8)
+def loaded_pipeline(vocabulary: vocab.Vocabulary, compiled: bool = True) -> LoadedPipeline:
+    """The pipeline of a vocabulary, built once per process: it is a pure function of the
+    rule files and the costliest object of a worker (seconds, ~100 MB), so the readers of
+    one vocabulary (one per app; tests build many apps) share it."""
+    nlp = build_pipeline(vocabulary, compiled)
+    # One text through every component: spaCy finishes its lazy set-up on the first
+    # document, which would otherwise be a request.
+    nlp(WARM_TEXT)
+    return LoadedPipeline(nlp, threading.Lock())
+
+
+class TextReader:
+    """Reads text with one vocabulary. `cache`: where readings are kept (a BoundedLru;
+    a zero-bounded one keeps none); `checkpoint(stage)` is called before each piece of
+    text is read: the service passes its per-request deadline check, which raises to end
+    a request past its time."""
+
+    def __init__(self, vocabulary: vocab.Vocabulary, cache: BoundedLru[Reading] | None = None,
+                 checkpoint: Checkpoint = _no_checkpoint, compiled: bool = True) -> None:
+        self.vocabulary = vocabulary
+        self.cache = cache if cache is not None else reading_cache()
+        self._checkpoint = checkpoint
+        self._compiled = compiled
+        self._section_status = vocabulary.section_status()
+        self._loaded: LoadedPipeline | None = None
+
+    @classmethod
+    def from_folder(cls, folder: Path, **options: Any) -> TextReader:
+        """A reader of the vocabulary in `folder`, checked now (VocabularyError names the
+        file and entry)."""
+        return cls(vocab.load(folder), **options)
+
+    @property
+    def nlp(self) -> Any:
+        """The loaded pipeline (loaded now if it was not)."""
+        return self._pipeline().nlp
+
+    def warm(self) -> None:
+        """Load the pipeline now (call at worker start so the first request is not slow)."""
+        self._pipeline()
+
+    def _pipeline(self) -> LoadedPipeline:
+        if self._loaded is None:
+            with _loading:
+                self._loaded = loaded_pipeline(self.vocabulary, self._compiled)
+        return self._loaded
+
+    def read(self, text: str | None) -> Reading:
+        """Mentions in `text` (kept by content hash; empty text gives an empty reading)."""
+        if not text or not text.strip():
+            return Reading()
+        key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        cached = self.cache.get(key)
         if cached is not None:
-            _cache.move_to_end(key)
             return cached
-    warm()
-    truncated = len(text) > MAX_TEXT_CHARS
-    mentions: list[Mention] = []
-    with _lock:  # spaCy pipelines are not documented as thread-safe
-        section = None
-        for chunk in chunks(_break_runs(text[:MAX_TEXT_CHARS] if truncated else text)):
-            _checkpoint("reading report text")  # the request's deadline, if one is set
-            if len(mentions) >= MAX_MENTIONS:
-                truncated = True  # no report says this much: the rest is not read
-                break
-            doc = _process(chunk)
-            mentions += doc_mentions(doc, _section_status, section)
-            section = last_section(doc, section)
-        mentions = mentions[:MAX_MENTIONS]
-        reading = Reading(tuple(mentions), truncated)
-        _remember(key, reading)
-    return reading
+        loaded = self._pipeline()
+        truncated = len(text) > MAX_TEXT_CHARS
+        mentions: list[Mention] = []
+        with loaded.lock:
+            section = None
+            for chunk in chunks(_break_runs(text[:MAX_TEXT_CHARS] if truncated else text)):
+                self._checkpoint("reading report text")  # the request's deadline, if set
+                if len(mentions) >= MAX_MENTIONS:
+                    truncated = True  # no report says this much: the rest is not read
+                    break
+                doc = _process(loaded.nlp, chunk)
+                mentions += doc_mentions(doc, self._section_status, section)
+                section = last_section(doc, section)
+        reading = Reading(tuple(mentions[:MAX_MENTIONS]), truncated)
+        self.cache.put(key, reading, len(reading.mentions))
+        return reading
+
+    def process(self, text: str) -> Any:
+        """The processed document of `text` (no cache, no bounds: tests and tools)."""
+        loaded = self._pipeline()
+        with loaded.lock:
+            return _process(loaded.nlp, text)
+
+    def mentions_in(self, doc: Any) -> list[Mention]:
+        """The mentions of a document this reader's pipeline has processed."""
+        return list(doc_mentions(doc, self._section_status))
 
 
-def _process(text: str):
+@functools.cache
+def default_reader() -> TextReader:
+    """A reader of the package's own vocabulary, for callers without a service (unit
+    tests, library use). The service builds its own in `create_app`, from its hooks."""
+    return TextReader.from_folder(DEFAULT_VOCABULARY)
+
+
+def _process(nlp: Any, text: str) -> Any:
     """Run the pipeline, the text kept on the doc (`Doc.text` re-joins every token)."""
-    doc = _nlp.make_doc(text)
+    doc = nlp.make_doc(text)
     doc.user_data["text"] = text
-    for _name, component in _nlp.pipeline:
+    for _name, component in nlp.pipeline:
         doc = component(doc)
     return doc
 
@@ -196,35 +246,3 @@ def chunks(text: str, size: int = CHUNK_CHARS) -> list[str]:
         text = text[cut:]
     out.append(text)
     return out
-
-
-def set_checkpoint(check: Callable[[str], None] | None) -> None:
-    """Call `check(stage)` before each piece of text is read: the service passes its
-    per-request deadline check, which raises to end a request past its time."""
-    global _checkpoint
-    _checkpoint = check or _no_checkpoint
-
-
-def _clear_cache() -> None:
-    global _cached_mentions
-    _cache.clear()
-    _cached_mentions = 0
-
-
-def _remember(key: str, reading: Reading) -> None:
-    """Cache a reading; the cache is bounded by entries and by findings held in all."""
-    global _cached_mentions
-    _cache[key] = reading
-    _cached_mentions += len(reading.mentions)
-    while _cache and (len(_cache) > _CACHE_SIZE or _cached_mentions > MAX_CACHED_MENTIONS):
-        _, dropped = _cache.popitem(last=False)
-        _cached_mentions -= len(dropped.mentions)
-
-
-def cache_size() -> int:
-    return len(_cache)
-
-
-def mentions_in(doc) -> list[Mention]:
-    """The mentions of a document this module's pipeline has processed."""
-    return list(doc_mentions(doc, _section_status))

@@ -33,7 +33,7 @@ from cds_service.fhir.errors import (
     FhirNotFound,
     FhirUnavailable,
 )
-from cds_service.fhir.record import items
+from cds_service.fhir.raw import items
 from cds_service.limits import nesting_exceeds
 from cds_service.security.urls import same_base
 

@@ -21,7 +21,8 @@ from cds_service.clinical.assessment import assess
 from cds_service.clinical.extract import collect_facts
 from cds_service.clinical.migration import find_migration
 from cds_service.errors import BadRequest, Forbidden, Issue, NotFound, PreconditionFailed, Unauthorized
-from cds_service.fhir.record import ModelCache, build_record
+from cds_service.fhir.caches import ModelCache
+from cds_service.fhir.record import build_record
 from cds_service.pipeline import validation_issues
 from cds_service.resources import smart_static_dir
 from cds_service.routes.cds import JSON_TYPES, json_response, pipeline
@@ -149,7 +150,7 @@ def timeline() -> Response:
         raise NotFound("the FHIR server has no such Patient")
     thresholds = settings.clinical
     now = runner.clock()
-    facts = collect_facts(record, now, thresholds)
+    facts = collect_facts(record, now, thresholds, runner.reader)
     result = timeline_json(
         facts, record, assess(facts, thresholds, body.side),
         find_migration(facts.episodes, now, thresholds.migration_window_days), thresholds)

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from cds_service.fhir.record import PatientRecord, RawResource
+from cds_service.fhir.raw import RawResource
+from cds_service.fhir.record import PatientRecord
 from cds_service.services.card_topics import INFORMATIONAL
 from cds_service.services.definitions import Catalog
 from cds_service.services.logic import Invocation, IssuedCard, ServiceLogic

@@ -20,7 +20,8 @@ import weakref
 
 import orjson
 
-from cds_service.fhir.record import BoundedLru, PatientRecord
+from cds_service.fhir.record import PatientRecord
+from cds_service.lru import BoundedLru
 from cds_service.services.logic import Invocation, IssuedCard, ServiceLogic
 
 DECISION_CACHE_SIZE = 256
@@ -40,7 +41,7 @@ def reissued(item: IssuedCard) -> IssuedCard:
 
 class DecisionCache:
     """Cards by (service, record, context, minute), least recently used out, bounded by
-    entries and by bytes (the cards' JSON and the key's context)."""
+    entries and by bytes (the cards' JSON and the key's context); a zero bound keeps none."""
 
     def __init__(self, size: int = DECISION_CACHE_SIZE,
                  max_bytes: int = DECISION_CACHE_BYTES) -> None:

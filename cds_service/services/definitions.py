@@ -224,10 +224,9 @@ def _add_triggers(triggers: dict[str, TriggerList], path: Path) -> None:
 
 def _check_vocabulary(folder: Path) -> None:
     """The reader's vocabulary is part of the hooks: a broken file stops start-up too."""
-    from cds_service.clinical.text_reader import use_vocabulary
-    from cds_service.clinical.vocabulary import VocabularyError
+    from cds_service.clinical.vocabulary import VocabularyError, load
 
     try:
-        use_vocabulary(folder)
+        load(folder)
     except VocabularyError as exc:
         raise DefinitionError(str(exc)) from None

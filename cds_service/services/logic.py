@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from cds_service.fhir.record import PatientRecord, RawResource
+from cds_service.fhir.raw import RawResource
+from cds_service.fhir.record import PatientRecord
 from cds_service.services.triggers import TriggeredOrder
 from cds_service.wire.cards import Card
 

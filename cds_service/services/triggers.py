@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cds_service.fhir.record import items, iter_raw_resources
+from cds_service.fhir.raw import items, iter_raw_resources
 from cds_service.services.definitions import TriggerList
 
 # Order text read for matching. The trigger patterns ("core decompress ... hip") take time

@@ -12,7 +12,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import replace
 
-from cds_service.fhir.record import PatientRecord, RawResource
+from cds_service.fhir.raw import RawResource
+from cds_service.fhir.record import PatientRecord
 from cds_service.services.core_decompression import order_side
 from cds_service.services.logic import Invocation, IssuedCard, ServiceLogic
 from cds_service.wire.cards import Link

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -12,11 +11,14 @@ import pytest
 from medspacy.context import ConTextRule
 
 from cds_service.clinical import text_reader
+from cds_service.clinical.text_reader import build_pipeline, default_reader
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical import vocabulary
 from cds_service.clinical.phrase_rules import compile_rules, phrases
 
 ROOT = Path(__file__).resolve().parents[2]
+
+READER = default_reader()
 
 
 def split_words(text: str) -> list[str]:
@@ -175,11 +177,12 @@ def _corpus() -> list[str]:
 
 
 def _readings(nlp, text: str) -> list:
-    return text_reader.mentions_in(nlp(text))
+    return READER.mentions_in(nlp(text))
 
 
 def test_compiled_rules_read_every_text_as_the_patterns_do() -> None:
-    compiled, patterns = text_reader._build(), text_reader._build(compiled=False)  # noqa: SLF001
+    compiled = build_pipeline(READER.vocabulary)
+    patterns = build_pipeline(READER.vocabulary, compiled=False)
     corpus = _corpus()
     assert len(corpus) > 1000
     differing = [t for t in corpus if _readings(compiled, t) != _readings(patterns, t)]
@@ -192,6 +195,6 @@ def test_compiled_rules_read_every_text_as_the_patterns_do() -> None:
     ("Could not rule out avascular necrosis.", "POSSIBLE_EXISTENCE"),  # default: backward
 ])
 def test_contested_phrases_read_as_the_radiology_rule_says(text: str, category: str) -> None:
-    compiled = text_reader._build()  # noqa: SLF001
+    compiled = build_pipeline(READER.vocabulary)
     [target] = compiled(text).ents
     assert {m.category for m in target._.modifiers} == {category}

@@ -58,13 +58,13 @@ def reference_starts(words: list[str], spaces: list[bool]) -> list[bool]:
 
 
 def _tokens(text: str) -> tuple[list[str], list[bool]]:
-    doc = text_reader._nlp.make_doc(text)  # noqa: SLF001
+    doc = text_reader.default_reader().nlp.make_doc(text)
     return [t.text for t in doc], [bool(t.whitespace_) for t in doc]
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _pipeline() -> None:
-    text_reader.warm()
+    text_reader.default_reader().warm()
 
 
 def test_same_starts_on_the_corpus() -> None:

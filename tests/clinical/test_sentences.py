@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from cds_service.clinical import text_reader
+from cds_service.clinical.text_reader import default_reader
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical.facts import ABSENT, PRESENT, state_of
 
+READER = default_reader()
+
 
 def sentences(text: str) -> list[str]:
-    text_reader.warm()
-    doc = text_reader._nlp(text)  # noqa: SLF001 (the reader's own pipeline)
+    READER.warm()
+    doc = READER.nlp(text)
     return [" ".join(s.text.split()) for s in doc.sents if s.text.strip()]
 
 
@@ -34,12 +36,12 @@ def test_sentence_boundaries(text: str, expected: list[str]) -> None:
 
 
 def test_negation_holds_across_a_wrapped_line() -> None:
-    reading = text_reader.read("There is no evidence of\navascular necrosis.")
+    reading = READER.read("There is no evidence of\navascular necrosis.")
     assert [state_of(m) for m in reading.of(tr.AVN)] == [ABSENT]
 
 
 def test_negation_stops_at_a_glued_sentence_end() -> None:
-    reading = text_reader.read("No fracture.Bone marrow edema of the left femoral head.")
+    reading = READER.read("No fracture.Bone marrow edema of the left femoral head.")
     assert [state_of(m) for m in reading.of(tr.BME)] == [PRESENT]
 
 
@@ -49,8 +51,8 @@ def test_a_run_on_sentence_is_cut_after_a_comma_within_the_limit() -> None:
     text = "Edema " + "and edema, " * 200 + "end."
     doc_sentences = sentences(text)
     assert len(doc_sentences) > 1
-    text_reader.warm()
-    lengths = [len(s) for s in text_reader._nlp(text).sents]  # noqa: SLF001
+    READER.warm()
+    lengths = [len(s) for s in READER.nlp(text).sents]
     assert max(lengths) <= MAX_SENTENCE_TOKENS
     assert all(s.endswith(",") for s in doc_sentences[:-1])
 
@@ -58,6 +60,6 @@ def test_a_run_on_sentence_is_cut_after_a_comma_within_the_limit() -> None:
 def test_a_run_on_without_commas_is_cut_at_the_limit() -> None:
     from cds_service.clinical.sentences import MAX_SENTENCE_TOKENS
 
-    text_reader.warm()
-    doc = text_reader._nlp("edema " * 1000)  # noqa: SLF001
+    READER.warm()
+    doc = READER.nlp("edema " * 1000)
     assert max(len(s) for s in doc.sents) <= MAX_SENTENCE_TOKENS

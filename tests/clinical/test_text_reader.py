@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from cds_service.clinical import text_reader
+from cds_service.clinical.text_reader import default_reader
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical.facts import (
     ABSENT, HISTORICAL, IMPROVING, INDICATION, POSSIBLE, PRESENT, RESOLVED, state_of)
 
+READER = default_reader()
+
 
 def states(text: str, concept: str) -> list[str]:
-    return [state_of(m) for m in text_reader.read(text).of(concept)]
+    return [state_of(m) for m in READER.read(text).of(concept)]
 
 
 @pytest.mark.parametrize(
@@ -101,7 +103,7 @@ def test_context_does_not_overreach(text: str, concept: str, not_expected: str) 
     ],
 )
 def test_site_and_side(text: str, site: str, side: str) -> None:
-    mention = text_reader.read(text).of(tr.BME)[0]
+    mention = READER.read(text).of(tr.BME)[0]
     assert (mention.site, mention.side) == (site, side)
 
 
@@ -116,7 +118,7 @@ def test_site_and_side(text: str, site: str, side: str) -> None:
 )
 def test_fluid_sensitive_signal_reads_as_edema_only_with_sequence_and_bone(
         text: str, is_edema: bool) -> None:
-    assert bool(text_reader.read(text).of(tr.BME)) is is_edema
+    assert bool(READER.read(text).of(tr.BME)) is is_edema
 
 
 @pytest.mark.parametrize(
@@ -129,33 +131,33 @@ def test_fluid_sensitive_signal_reads_as_edema_only_with_sequence_and_bone(
     ],
 )
 def test_band_convex_to_surface_is_a_fracture_line(text: str, concept: str) -> None:
-    assert {m.concept for m in text_reader.read(text).mentions} == {concept}
+    assert {m.concept for m in READER.read(text).mentions} == {concept}
 
 
 def test_diffuse_and_focal_qualifiers() -> None:
-    diffuse = text_reader.read("Ill-defined marrow edema extending to the intertrochanteric "
+    diffuse = READER.read("Ill-defined marrow edema extending to the intertrochanteric "
                                "region.").of(tr.BME)[0]
-    focal = text_reader.read("Focal bone marrow edema of the femoral head.").of(tr.BME)[0]
+    focal = READER.read("Focal bone marrow edema of the femoral head.").of(tr.BME)[0]
     assert diffuse.diffuse and not diffuse.focal
     assert focal.focal and not focal.diffuse
 
 
 def test_readings_are_cached_by_content() -> None:
     text = "Unique cache probe: diffuse bone marrow edema of the right femoral head."
-    first = text_reader.read(text)
-    size = text_reader.cache_size()
-    assert text_reader.read(text) is first
-    assert text_reader.cache_size() == size
+    first = READER.read(text)
+    size = len(READER.cache)
+    assert READER.read(text) is first
+    assert len(READER.cache) == size
 
 
 def test_empty_text_reads_nothing() -> None:
-    assert text_reader.read("").mentions == ()
-    assert text_reader.read(None).mentions == ()
+    assert READER.read("").mentions == ()
+    assert READER.read(None).mentions == ()
 
 
 def test_no_debug_logging_from_the_pipeline(capfd: pytest.CaptureFixture[str]) -> None:
-    text_reader.warm()
+    READER.warm()
     capfd.readouterr()
-    text_reader.read("Logging probe. No fracture. Possible septic arthritis of the left hip.")
+    READER.read("Logging probe. No fracture. Possible septic arthritis of the left hip.")
     out, err = capfd.readouterr()
     assert "DEBUG" not in out + err

@@ -54,8 +54,7 @@ def _tokens(tokenizer, text: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def tokenizers():
-    text_reader.warm()
-    nlp = text_reader._nlp
+    nlp = text_reader.default_reader().nlp
     return nlp.tokenizer, create_medspacy_tokenizer(nlp)
 
 

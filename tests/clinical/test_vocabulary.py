@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cds_service.clinical import text_reader, vocabulary
+from cds_service.clinical import vocabulary
+from cds_service.clinical.text_reader import TextReader, default_reader
 from cds_service.resources import hooks_dir
 from cds_service.services.definitions import DefinitionError, load_catalog
 
@@ -50,11 +51,8 @@ def test_a_broken_entry_stops_start_up_naming_file_and_entry(tmp_path: Path) -> 
     targets = hooks / "vocabulary" / "targets.toml"
     targets.write_text(targets.read_text(encoding="utf-8").replace(
         'concept = "TOH"', 'concept = "TOHH"', 1), encoding="utf-8")
-    try:
-        with pytest.raises(DefinitionError, match=r"targets\.toml: term\[\d+\]: concept 'TOHH'"):
-            load_catalog(hooks)
-    finally:
-        text_reader.use_vocabulary(text_reader.DEFAULT_VOCABULARY)
+    with pytest.raises(DefinitionError, match=r"targets\.toml: term\[\d+\]: concept 'TOHH'"):
+        load_catalog(hooks)
 
 
 def test_broken_toml_is_named(tmp_path: Path) -> None:
@@ -70,10 +68,7 @@ def test_an_edited_vocabulary_changes_the_reading(tmp_path: Path) -> None:
     targets.write_text(targets.read_text(encoding="utf-8") + (
         '\n[[term]]\nconcept = "TOH"\nsign = "local name"\nphrases = ["hip flu syndrome"]\n'),
         encoding="utf-8")
-    try:
-        text_reader.use_vocabulary(hooks / "vocabulary")
-        found = text_reader.read("Findings in keeping with hip flu syndrome.").mentions
-        assert [(m.concept, m.sign) for m in found] == [("TOH", "local name")]
-    finally:
-        text_reader.use_vocabulary(text_reader.DEFAULT_VOCABULARY)
-    assert text_reader.read("Findings in keeping with hip flu syndrome.").mentions == ()
+    edited = TextReader.from_folder(hooks / "vocabulary")
+    found = edited.read("Findings in keeping with hip flu syndrome.").mentions
+    assert [(m.concept, m.sign) for m in found] == [("TOH", "local name")]
+    assert default_reader().read("Findings in keeping with hip flu syndrome.").mentions == ()
