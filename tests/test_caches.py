@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from cds_service import fixture_data
+from cds_service.devtools import fixture_data
 from cds_service.app import create_app
 from cds_service.caching import Caches
 from tests.clock import TODAY, fixed_clock
