@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from cds_service.clinical.text_reader import TextReader
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 MAX_INPUT_CHARS = 10_000_000  # the whole input; each text is read up to the reader's cap
 
 
-def add_read_command(commands) -> None:  # type: ignore[no-untyped-def]
+def add_read_command(commands: Any) -> None:
     read = commands.add_parser(
         "read", help="read report text and print its findings as JSON",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from cds_service.devtools import fixture_data
 from cds_service.app import create_app
 from cds_service.caching import Caches
+from cds_service.devtools import fixture_data
 from tests.clock import TODAY, fixed_clock
 from tests.conftest import make_settings
 from tests.test_hooks_fixtures import CASES, SERVICES

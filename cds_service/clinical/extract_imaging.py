@@ -17,15 +17,29 @@ from typing import Any
 
 from cds_service.clinical import codes as c
 from cds_service.clinical import modality as mod
-from cds_service.clinical.text_reader import Reading, TextReader, default_reader
 from cds_service.clinical.anatomy import (
-    joint_of, nearest_site, same_region, side_of_codings, side_of_text, site_of_codings,
-    sides_overlap)
+    joint_of,
+    nearest_site,
+    same_region,
+    side_of_codings,
+    side_of_text,
+    sides_overlap,
+    site_of_codings,
+)
 from cds_service.clinical.coded import coded_concepts
 from cds_service.clinical.facts import ABSENT, PRESENT, Finding, ImagingExam, state_of
 from cds_service.clinical.fhir_values import (
-    attachment_text, codings, first_date, has_code, label_of, ref, reference_id, text_of)
+    attachment_text,
+    codings,
+    first_date,
+    has_code,
+    label_of,
+    ref,
+    reference_id,
+    text_of,
+)
 from cds_service.clinical.normal_exam import normal_statement
+from cds_service.clinical.text_reader import Reading, TextReader, default_reader
 
 LINK_WINDOW = timedelta(days=3)
 _INACTIVE = {"entered-in-error", "cancelled"}

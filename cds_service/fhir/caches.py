@@ -176,7 +176,7 @@ class DerivedCache:
         except TypeError:  # an argument that cannot be a key: computed every time
             return compute(*args)
         if found is not None and all(a is b for a, b in zip(found[0], held)):
-            return found[1]  # type: ignore[no-any-return]
+            return found[1]
         value = compute(*args)
         self._lru.put(tuple(key), (tuple(held), value), weight)
         return value

@@ -20,7 +20,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from cds_service.clinical.assessment import assess
 from cds_service.clinical.extract import collect_facts
 from cds_service.clinical.migration import find_migration
-from cds_service.errors import BadRequest, Forbidden, Issue, NotFound, PreconditionFailed, Unauthorized
+from cds_service.errors import (
+    BadRequest,
+    Forbidden,
+    Issue,
+    NotFound,
+    PreconditionFailed,
+    Unauthorized,
+)
 from cds_service.fhir.caches import ModelCache
 from cds_service.fhir.record import build_record
 from cds_service.pipeline import validation_issues

@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from cds_service.clinical.anatomy import side_of_codings, side_of_text
 from cds_service.clinical.assessment import assess
 from cds_service.clinical.extract import collect_facts
-from cds_service.clinical.text_reader import TextReader
 from cds_service.clinical.fhir_values import codings
+from cds_service.clinical.text_reader import TextReader
 from cds_service.clinical.thresholds import Thresholds
 from cds_service.fhir.caches import DerivedCache
 from cds_service.fhir.raw import RawResource, items

@@ -7,8 +7,8 @@ find_migration, and at most one info card with the timeline. No I/O.
 from __future__ import annotations
 
 from cds_service.clinical.extract import collect_facts
-from cds_service.clinical.text_reader import TextReader
 from cds_service.clinical.migration import find_migration
+from cds_service.clinical.text_reader import TextReader
 from cds_service.clinical.thresholds import Thresholds
 from cds_service.fhir.caches import DerivedCache
 from cds_service.fhir.raw import RawResource
