@@ -17,8 +17,7 @@ CONTRACTIONS = [
 
 
 def _gate() -> FirstWordGate:
-    text_reader.warm()
-    context = text_reader._nlp.get_pipe("medspacy_context")  # noqa: SLF001
+    context = text_reader.default_reader().nlp.get_pipe("medspacy_context")
     gate = context._ConText__matcher._MedspacyMatcher__matcher  # medspaCy's private matcher
     assert isinstance(gate, FirstWordGate)
     return gate
@@ -38,12 +37,12 @@ def test_gate_gives_the_matcher_s_own_matches() -> None:
     texts = [json.loads(line)["text"] for line in CORPUS.read_text(encoding="utf-8").splitlines()]
     hits = 0
     for text in texts + CONTRACTIONS:
-        doc = text_reader._nlp.make_doc(text)  # noqa: SLF001
+        doc = text_reader.default_reader().nlp.make_doc(text)
         assert gate(doc) == gate.matcher(doc), text
         hits += bool(gate.matcher(doc))
     assert hits >= 3  # texts the token patterns do match were compared
 
 
 def test_contracted_negation_still_read() -> None:
-    reading = text_reader.read("The femoral head doesn't appear flattened or collapsed.")
+    reading = text_reader.default_reader().read("The femoral head doesn't appear flattened or collapsed.")
     assert reading.mentions and all(m.negated for m in reading.mentions)
