@@ -23,7 +23,7 @@ def test_quickumls_and_nltk_wait_until_used() -> None:
         from cds_service.preload import defer_quickumls
         defer_quickumls()
         from cds_service.clinical import text_reader
-        reading = text_reader.read("No double line sign. Bone marrow edema of the femoral head.")
+        reading = text_reader.default_reader().read("No double line sign. Bone marrow edema of the femoral head.")
         print(sorted(m.concept for m in reading.mentions))
         print("nltk" in sys.modules, "quickumls.core" in sys.modules)
         from quickumls import spacy_component
@@ -39,6 +39,7 @@ def test_preload_tunes_the_collector_and_loads_the_reader() -> None:
         from cds_service.clinical import text_reader
         from cds_service.preload import GC_THRESHOLDS, preload
         preload(Settings())
-        print(gc.get_threshold() == GC_THRESHOLDS, text_reader._nlp is not None)
+        print(gc.get_threshold() == GC_THRESHOLDS,
+              text_reader.loaded_pipeline.cache_info().currsize == 1)
     """)
     assert out.split() == ["True", "True"]
