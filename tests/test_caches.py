@@ -4,6 +4,7 @@ worker's caches on (a first call and a repeated, warm one) and with them all off
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -32,8 +33,14 @@ def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Flask]:
             for kind, caches in (("on", Caches.sized(192)), ("off", Caches.disabled()))}
 
 
-def _cards(app: Flask, name: str, hook: str) -> list[dict[str, Any]]:
+def _cards(app: Flask, name: str, hook: str, second_order: bool = False
+           ) -> list[dict[str, Any]]:
     body = fixture_data.fixture_request(name, hook, today=TODAY)
+    if second_order:  # the same chart, the context changed: the order drafted twice
+        entries = body["context"]["draftOrders"]["entry"]
+        twin = copy.deepcopy(entries[0])
+        twin["resource"]["id"] = twin["resource"]["id"] + "-twin"
+        entries.append(twin)
     response = app.test_client().post(f"/cds-services/{SERVICES[hook]}", json=body)
     assert response.status_code == 200, response.get_data(as_text=True)
     return _without_uuids(response.get_json()["cards"])  # type: ignore[no-any-return]
@@ -47,6 +54,14 @@ def test_cards_are_the_same_with_caches_on_off_and_warm(apps: dict[str, Flask], 
     warm = _cards(apps["on"], name, hook)
     assert cold == off
     assert warm == off
+
+
+@pytest.mark.parametrize(("name", "hook"), [case for case in CASES if case[1] != "patient-view"])
+def test_a_changed_context_is_decided_anew(apps: dict[str, Flask], name: str, hook: str) -> None:
+    """A decision kept for one context is not handed out for another on the same chart."""
+    _cards(apps["on"], name, hook)
+    assert _cards(apps["on"], name, hook, second_order=True) == _cards(
+        apps["off"], name, hook, second_order=True)
 
 
 def test_the_caches_were_used_and_the_disabled_ones_kept_nothing(
