@@ -10,33 +10,33 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from cds_service.clinical.regex_dispatch import guarded
+from cds_service.clinical.regex_dispatch import group_index, guarded
 
 PELVIC_BONE = "pelvic bone"
 # Site words, most specific first; each maps to its joint.
 _SITE_PATTERNS: tuple[tuple[str, str | None, str], ...] = (
-    ("femoral head", "hip", r"femoral\s+heads?|head\s+of\s+(the\s+)?(left\s+|right\s+)?femur|"
-                            r"(?-i:FHs?)|onfh"),
-    ("femoral neck", "hip", r"femoral\s+necks?|neck\s+of\s+(the\s+)?(left\s+|right\s+)?femur|"
-                            r"(?-i:FNs?)"),
-    ("proximal femur", "hip", r"proximal\s+((left|right)\s+)?femur|intertrochanteric|trochanter\w*|"
-                              r"proximal\s+femora|subtrochanteric"),
+    ("femoral head", "hip", (r"femoral\s+heads?|head\s+of\s+(the\s+)?(left\s+|right\s+)?femur|"
+                             r"(?-i:FHs?)|onfh")),
+    ("femoral neck", "hip", (r"femoral\s+necks?|neck\s+of\s+(the\s+)?(left\s+|right\s+)?femur|"
+                             r"(?-i:FNs?)")),
+    ("proximal femur", "hip", (r"proximal\s+((left|right)\s+)?femur|intertrochanteric|trochanter\w*|"
+                               r"proximal\s+femora|subtrochanteric")),
     ("acetabulum", "hip", r"acetabul\w*"),
     ("hip", "hip", r"hips?"),
     ("pelvis", "pelvis", r"pelvis|pelvic"),
     # Bones of the pelvic ring other than the acetabulum: no joint of their own here. An
     # exam or edema there is not of the hip (a lumbar MRI that mentions the sacroiliac
     # joints is no hip MRI) and not another joint of the migratory pattern.
-    (PELVIC_BONE, None, r"ilium|iliac\s+(bone|wing)s?|ischium|ischial|pubic(\s+ram\w*)?|pubis|"
-                        r"sacrum|sacral|sacroiliac|sacroiliitis|iliacus|iliac"),
-    ("knee", "knee", r"knees?|(medial\s+|lateral\s+)?(femoral\s+)?condyles?|tibial\s+plateaus?|"
-                     r"patella\w*|prepatellar|infrapatellar|distal\s+femor\w*|distal\s+femur|"
-                     r"proximal\s+tibi\w*"),
+    (PELVIC_BONE, None, (r"ilium|iliac\s+(bone|wing)s?|ischium|ischial|pubic(\s+ram\w*)?|pubis|"
+                         r"sacrum|sacral|sacroiliac|sacroiliitis|iliacus|iliac")),
+    ("knee", "knee", (r"knees?|(medial\s+|lateral\s+)?(femoral\s+)?condyles?|tibial\s+plateaus?|"
+                      r"patella\w*|prepatellar|infrapatellar|distal\s+femor\w*|distal\s+femur|"
+                      r"proximal\s+tibi\w*")),
     ("talus", "ankle", r"talus|talar|tali"),
-    ("ankle", "ankle", r"ankles?|tibiotalar|malleol\w*|(tibial\s+)?plafond|distal\s+tibi\w*|"
-                       r"distal\s+fibula\w*"),
-    ("foot", "foot", r"foot|feet|calcane\w*|navicular|cuboid|cuneiform\w*|metatars\w*|toes?|"
-                     r"hallux|phalan\w*|plantar|mtp"),
+    ("ankle", "ankle", (r"ankles?|tibiotalar|malleol\w*|(tibial\s+)?plafond|distal\s+tibi\w*|"
+                        r"distal\s+fibula\w*")),
+    ("foot", "foot", (r"foot|feet|calcane\w*|navicular|cuboid|cuneiform\w*|metatars\w*|toes?|"
+                      r"hallux|phalan\w*|plantar|mtp")),
 )
 _SITE_RE = [(name, joint, re.compile(rf"\b({pat})\b", re.IGNORECASE))
             for name, joint, pat in _SITE_PATTERNS]
@@ -126,7 +126,7 @@ _SITE_NAMES = [name for name, _, _ in _SITE_PATTERNS]
 @lru_cache(maxsize=4096)
 def _site_matches(text: str) -> tuple[tuple[int, int, str], ...]:
     """Site words in a text, in order (cached: every mention of a sentence asks)."""
-    return tuple((m.start(), m.end(), _SITE_NAMES[int(m.lastgroup[1:])])
+    return tuple((m.start(), m.end(), _SITE_NAMES[group_index(m)])
                  for m in _ANY_SITE.finditer(text))
 
 
@@ -196,7 +196,7 @@ def nearest_place(text: str, offset: int, end: int) -> tuple[str | None, bool]:
 def _qualifies_soft(text: str, end: int, soft_starts: set[int]) -> bool:
     """Is the word after text[:end] (past a "joint") a soft tissue?"""
     m = _JOINT_GAP.match(text, end)
-    return bool(m) and m.end() in soft_starts
+    return m is not None and m.end() in soft_starts
 
 
 @lru_cache(maxsize=4096)

@@ -72,6 +72,13 @@ def first_characters(pattern: str, flags: int = 0) -> set[str] | None:
     return _firsts(list(parsed), flags)
 
 
+def group_index(match: re.Match[str]) -> int:
+    """Which alternative of an expression of groups named s0, s1, ... matched."""
+    name = match.lastgroup
+    assert name is not None, "every alternative is a named group"
+    return int(name[1:])
+
+
 def guarded(pattern: str, flags: int = 0) -> str:
     """`pattern` behind a lookahead of its first characters (unchanged if unknown)."""
     firsts = first_characters(pattern, flags)

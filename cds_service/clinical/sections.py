@@ -27,6 +27,7 @@ from medspacy.section_detection import Section
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from cds_service.clinical.regex_dispatch import group_index
 from cds_service.clinical.vocabulary import Vocabulary
 
 SUBHEADING = "subheading"
@@ -68,7 +69,7 @@ class HeadingFinder:
                 expression, categories = self._start[first.group(1).lower()]
                 m = expression.match(line, indent)
                 if m is not None:
-                    hit = (m.start(), m.end(), categories[int(m.lastgroup[1:])])
+                    hit = (m.start(), m.end(), categories[group_index(m)])
             if hit is None and ":" in line:
                 m = self._subheading.match(line, indent)
                 if m is not None:
@@ -83,7 +84,7 @@ class HeadingFinder:
                     c = expression.search(line, max(0, colon - 60), colon)
                     if c is not None:
                         found.append((line_start + c.start(), line_start + colon + 1,
-                                      categories[int(c.lastgroup[1:])]))
+                                      categories[group_index(c)]))
                 colon = line.find(":", colon + 1)
             line_start += len(line) + 1
         found.sort()
@@ -119,7 +120,7 @@ def _words(heading: str) -> str:
 
 
 @Language.factory("report_sections")
-def make_report_sections(nlp, name):  # noqa: ANN001, ANN201 (spaCy reads real annotations)
+def make_report_sections(nlp, name):
     return ReportSections()
 
 

@@ -20,10 +20,13 @@ wrapped line together:
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy
 from spacy.attrs import ORTH, SENT_START, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc
+from thinc.types import Ints2d
 
 _FINAL = frozenset({".", "!", "?"})
 _ABBREVIATIONS = frozenset({
@@ -142,5 +145,5 @@ def fast_sentences(doc: Doc) -> Doc:
     marks = numpy.full((len(words), 1), _INSIDE, dtype=numpy.uint64)
     marks[first, 0] = _START
     doc.user_data[SENTENCE_STARTS] = first.tolist()
-    doc.from_array([SENT_START], marks)
+    doc.from_array([SENT_START], cast(Ints2d, marks))  # (thinc types it as ints)
     return doc

@@ -87,7 +87,7 @@ def gate_token_patterns(context: ConText) -> None:
 class TargetedConText(ConText):
     """ConText run sentence by sentence, on the sentences that hold a target."""
 
-    def __call__(self, doc, targets: str | None = None):  # type: ignore[override]
+    def __call__(self, doc, targets: str | None = None):
         targets_found = doc.ents if not targets else getattr(doc._, targets)
         whole = ConTextGraph(prune_on_modifier_overlap=self.prune_on_target_overlap)
         whole.targets, whole.modifiers, whole.edges = targets_found, [], []

@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import bisect
 import re
-from functools import lru_cache
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cds_service.clinical import text_rules as tr
 from cds_service.clinical.anatomy import (
-    nearest_place, nearest_side, nearest_site, side_of_text, site_matches, sides_near)
+    nearest_place,
+    nearest_side,
+    nearest_site,
+    side_of_text,
+    sides_near,
+    site_matches,
+)
 from cds_service.clinical.mention import Mention
 from cds_service.clinical.sentences import sentence_starts_of
 from cds_service.clinical.text_places import at_each_place

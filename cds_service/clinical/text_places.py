@@ -11,8 +11,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from cds_service.clinical import text_rules as tr
-from cds_service.clinical.anatomy import (
-    joint_of, listed_sites, side_word, site_matches, sides_near)
+from cds_service.clinical.anatomy import joint_of, listed_sites, side_word, sides_near, site_matches
 from cds_service.clinical.mention import Mention
 
 # "has migrated from the left hip to the right knee", "has resolved in the right hip and
