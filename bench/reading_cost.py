@@ -30,6 +30,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 ROUNDS = 200
@@ -52,17 +53,23 @@ def s1_texts() -> list[str]:
     return texts
 
 
-def measure(root: Path, texts: list[str]) -> list[float]:
-    """ms per round of reading `texts`, with the text reader found under `root`."""
+def _warm_reader(root: Path, texts: list[str]) -> Any:
+    """The text reader found under `root`, warmed up (spaCy's lazy set-up, allocator)."""
     sys.path.insert(0, str(root))
     from cds_service.clinical import text_reader as module
 
     # a reader object since issue 15; the module's functions before (an older checkout)
     text_reader = module.default_reader() if hasattr(module, "default_reader") else module
     text_reader.warm()
-    for i in range(10):  # warm-up: spaCy's lazy set-up, allocator
+    for i in range(10):
         for text in texts:
             text_reader.read(f"{text}\nwarm {i}")
+    return text_reader
+
+
+def measure(root: Path, texts: list[str]) -> list[float]:
+    """ms per round of reading `texts`, with the text reader found under `root`."""
+    text_reader = _warm_reader(root, texts)
     times = []
     for i in range(ROUNDS):
         started = time.thread_time()  # CPU time: what reading costs, whatever else runs
@@ -74,13 +81,7 @@ def measure(root: Path, texts: list[str]) -> list[float]:
 
 def read_rounds(root: Path, texts: list[str], rounds: int) -> None:
     """Warm up as `measure` does, then read `rounds` rounds (for instruction counts)."""
-    sys.path.insert(0, str(root))
-    from cds_service.clinical import text_reader
-
-    text_reader.warm()
-    for i in range(10):
-        for text in texts:
-            text_reader.read(f"{text}\nwarm {i}")
+    text_reader = _warm_reader(root, texts)
     for i in range(rounds):
         for text in texts:
             text_reader.read(f"{text}\nround {i}")
