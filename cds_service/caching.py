@@ -7,9 +7,11 @@ readings in `readings`, repeated calls reuse `decisions`). Domain code takes the
 it needs as a parameter and works the same without it: `Caches.disabled()` keeps
 nothing, and the fixture tests compare the cards of both.
 
-Functions that memoise a pure function of a short string (anatomy's site and side
-words, the prefetch template parser) keep their `functools.lru_cache`: no request's data
-outlives a call there, and what they return does not depend on anything else.
+Outside the seam stay only memos of pure functions whose answer depends on their
+argument alone, so caching cannot change it: anatomy's site and side words of a sentence
+and text_mentions' section headings (bounded `functools.lru_cache`s of short texts), the
+prefetch template parser, and the reading pipeline built from a vocabulary
+(`text_reader.loaded_pipeline`: the costliest object of a worker, shared by its readers).
 """
 
 from __future__ import annotations
