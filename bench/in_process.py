@@ -57,7 +57,6 @@ def main() -> int:
     args = parser.parse_args()
 
     from cds_service.app import create_app
-    from cds_service.clinical.text_reader import warm
     from cds_service.config import Settings
     from cds_service.preload import tune_gc
 
@@ -65,7 +64,7 @@ def main() -> int:
     make_data.write(work / "data", date.today())
     settings = Settings(store={"url": f"sqlite:///{work / 'store.sqlite3'}"})
     app = create_app(settings)
-    warm()
+    app.extensions["cds_pipeline"].reader.warm()
     tune_gc()  # as `cds-service serve` does at start, and its gc.freeze() before the fork
     gc.collect()
     gc.freeze()
