@@ -48,6 +48,9 @@ class ServiceSection(_Section):
     # read deadline; not [fhir] read_timeout, which bounds calls to the FHIR server).
     read_timeout: float = Field(default=10.0, gt=0)
     cache_mb: int = Field(default=192, ge=8)  # parsed FHIR data kept per worker
+    # A worker is replaced after this many requests (0: never; docs/limits.md "Memory"):
+    # spaCy 3.7 keeps every new word it meets for the life of the process.
+    worker_max_requests: int = Field(default=20_000, ge=0)
 
     @field_validator("public_base_url")
     @classmethod
