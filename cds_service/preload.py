@@ -14,11 +14,8 @@ fork, from modules that are imported by then (`cds_service.serve`).
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import gc
 import importlib.util
-import platform
 import sys
 import types
 from typing import Any
@@ -38,27 +35,6 @@ def tune_gc() -> None:
     """Collect cyclic garbage less often (see GC_THRESHOLDS); idempotent."""
     if gc.get_threshold() != GC_THRESHOLDS:
         gc.set_threshold(*GC_THRESHOLDS)
-
-
-# glibc malloc: blocks from 1 MiB up get their own mapping, given back to the system when
-# freed, and free memory at the top of the heap is given back past 1 MiB. By default glibc
-# raises both thresholds to the largest block freed so far (up to 32 MiB): after one 3 MB
-# request body, such bodies came from the heap and the heap kept them (measured: a worker
-# 11 MB larger after S2, bench/PROFILE.md).
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-MALLOC_THRESHOLD_BYTES = 1 << 20
-
-
-def tune_malloc() -> None:
-    """Fixed glibc malloc thresholds (see MALLOC_THRESHOLD_BYTES); elsewhere nothing."""
-    if platform.libc_ver()[0] != "glibc":
-        return
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
-        return
-    libc.mallopt(M_MMAP_THRESHOLD, MALLOC_THRESHOLD_BYTES)
-    libc.mallopt(M_TRIM_THRESHOLD, MALLOC_THRESHOLD_BYTES)
 
 
 class _RunsOnFirstLookup(types.ModuleType):
@@ -129,7 +105,6 @@ def preload(settings: Settings) -> None:
     # the pipeline is kept per process and vocabulary: the workers' readers find it
     TextReader.from_folder(settings.service.hooks_dir / "vocabulary").warm()
     tune_gc()
-    tune_malloc()
     gc.collect()  # what start-up left behind is not frozen with the rest
 
 
