@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import logging
 import sys
+import threading
 import types
 from typing import Any
 
 from cds_service.config import Settings
+
+log = logging.getLogger(__name__)
 
 # Python's default (700, 10, 10) runs a full collection every few hundred thousand
 # allocations; decoding one 3 MB prefetch allocates ~300,000 dicts and lists, and each
@@ -110,5 +114,9 @@ def preload(settings: Settings) -> None:
 
 def freeze_before_fork(_arbiter: Any, _worker: Any) -> None:
     """gunicorn `pre_fork` hook (in the master): what exists now is never collected, so
-    the worker about to be forked shares it without copying pages for the collector."""
+    the worker about to be forked shares it without copying pages for the collector.
+    A thread in the master would not survive the fork (and a lock it holds would stay
+    held in the worker): none is started before it, and one that is gets logged."""
+    if threading.active_count() > 1:
+        log.warning("threads_before_fork", extra={"threads": threading.active_count()})
     gc.freeze()

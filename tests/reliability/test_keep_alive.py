@@ -54,3 +54,5 @@ def test_one_connection_serves_several_requests(tmp_path: Path) -> None:
                 assert conn.sock is not None and conn.sock.getsockname() == local
         finally:
             conn.close()
+        # the master forked its workers with no thread of its own (cds_service/preload.py)
+        assert not [e for e in service.log_entries() if e.get("event") == "threads_before_fork"]
