@@ -2,9 +2,11 @@
 
 Run through `bench/run` (which installs wrk, the venv, py-spy and the test FHIR server).
 Per round (3 by default): start the floor app and `cds-service serve --workers 2`, then for
-each scenario (floor, S1, S2, S3, S4) a short warm-up, one connection for latency, eight
-connections for throughput, and the peak RSS of each worker; stop both. Medians over
-rounds go to bench/results.json and a table on stdout. Then py-spy profiles S1 and S2
+each scenario (floor, S0, S1, S1cold, S2, S3, S3close, S4) a short warm-up, one connection
+for latency, eight connections for throughput, responses closing their connection, and
+the peak RSS of each worker; the fixtures through every hook and the PSS of master and
+workers; stop both; then a fresh service for issue 16's PSS (S1, S2, fixtures). Medians
+over rounds go to bench/results.json and a table on stdout. Then py-spy profiles S1 and S2
 (bench/profiling.py) and S3 unless --no-profile.
 """
 
@@ -741,7 +743,8 @@ def main() -> int:
             "python": platform.python_version(),
             "rounds": args.rounds,
             "seconds": args.seconds,
-            "gunicorn": "2 gthread workers (cds-service serve --workers 2, 32 threads); floor the same",
+            "gunicorn": "2 gthread workers (cds-service serve --workers 2, 32 threads; NLP and FHIR "
+                        "model classes preloaded in the master); floor the same options",
             "load": "wrk 4.1 + bench/request.lua; c=1: 1 thread; c=8: 2 threads",
             "loadavg_1min_at_rounds": [r["loadavg_before"] for r in rounds],
             "pss_mb": pss_summary(rounds),
