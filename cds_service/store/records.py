@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Engine, Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
-from cds_service.services.logic import IssuedCard
 from cds_service.store.db import commit_without_flush
 from cds_service.store.errors import (
     FeedbackProblem,
@@ -21,6 +20,7 @@ from cds_service.store.errors import (
     UnstorableFeedback,
 )
 from cds_service.store.models import FeedbackRow, IssuedCardRow
+from cds_service.wire.cards import Card
 from cds_service.wire.feedback import FeedbackItem
 
 # Declarative classes type `__table__` as any FromClause; these are plain Tables.
@@ -28,12 +28,23 @@ ISSUED_CARDS = cast(Table, IssuedCardRow.__table__)
 FEEDBACK = cast(Table, FeedbackRow.__table__)
 
 
+class CardWithEvidence(Protocol):
+    """What the store reads of an issued card (the service layer's IssuedCard is one):
+    the card, and the `Type/id` references of the resources it rests on."""
+
+    @property
+    def card(self) -> Card: ...
+
+    @property
+    def evidence(self) -> Sequence[str]: ...
+
+
 def record_issued(
     engine: Engine,
     service_id: str,
     hook: str,
     hook_instance: str,
-    issued: Sequence[IssuedCard],
+    issued: Sequence[CardWithEvidence],
     now: datetime,
 ) -> None:
     """Persist the cards before they are returned, so feedback on them is accepted.
