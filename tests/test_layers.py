@@ -5,9 +5,8 @@ import anything; the pages and configuration sit above the service layer; the se
 layer (services/, prefetch/, wire/) sits above the clinical core; clinical/ imports only
 the record (fhir/), where the package's files are (resources.py), the bounded LRU and
 plain libraries, never a web framework, an HTTP client or a database; fhir/, security/ and store/ at the edges never import the service layer or the
-top. A package not in the table fails until it is placed in it, a name in the table that
-is gone fails too, and the imports that break it today (KNOWN_BREACHES, each with its way
-out) can only go. An import under `if TYPE_CHECKING:` or inside a function counts like
+top. A package not in the table fails until it is placed in it, and a name in the table
+that is gone fails too. An import under `if TYPE_CHECKING:` or inside a function counts like
 any other: it is still a dependency.
 """
 
@@ -63,9 +62,6 @@ MAY_IMPORT: dict[str, frozenset[str]] = {
     "lru": frozenset(),
     "__init__": frozenset(),
 }
-# Imports that break the table today, each with the way out. The list can only shrink:
-# once an import is gone, test_known_breaches_remain fails until its line is removed here.
-KNOWN_BREACHES: dict[tuple[str, str], str] = {}
 IO_LIBRARIES = ("flask", "requests", "httpx", "urllib", "http", "socket", "sqlalchemy", "redis")
 MAX_LINES = 300
 MODULES = sorted(ROOT.rglob("*.py"))
@@ -128,7 +124,7 @@ def test_imports_follow_the_layers(path: Path) -> None:
         return
     for name in imports(path):
         target = internal_target(name)
-        if target is None or target == own or (_label(path), name) in KNOWN_BREACHES:
+        if target is None or target == own:
             continue
         assert target in allowed, (
             f"{_label(path)} imports {name}: {own}/ may import only "
@@ -157,10 +153,3 @@ def test_the_table_names_only_what_exists() -> None:
     stale = named - present - ANYTHING
     assert not stale, f"MAY_IMPORT in tests/test_layers.py names what is gone: {sorted(stale)}"
 
-
-@pytest.mark.parametrize(("label", "name"), sorted(KNOWN_BREACHES))
-def test_known_breaches_remain(label: str, name: str) -> None:
-    path = ROOT.parent / label
-    assert path.is_file() and name in set(imports(path)), (
-        f"{label} no longer imports {name}: remove it from KNOWN_BREACHES in "
-        "tests/test_layers.py")
