@@ -4,10 +4,11 @@ Dependencies point one way: the top (app, routes, pipeline, the command-line too
 import anything; the pages and configuration sit above the service layer; the service
 layer (services/, prefetch/, wire/) sits above the clinical core; clinical/ imports only
 the record (fhir/), where the package's files are (resources.py), the bounded LRU and
-plain libraries, never a web framework, an HTTP client or a database; fhir/, security/ and store/ at the edges never import the service layer or the
-top. A package not in the table fails until it is placed in it, and a name in the table
-that is gone fails too. An import under `if TYPE_CHECKING:` or inside a function counts like
-any other: it is still a dependency.
+plain libraries, never a web framework, an HTTP client or a database; fhir/, security/
+and store/ at the edges never import the service layer or the top. A package not in the
+table fails until it is placed in it, and a name in the table that is gone fails too. An
+import under `if TYPE_CHECKING:` or inside a function counts like any other: it is still
+a dependency.
 """
 
 from __future__ import annotations
