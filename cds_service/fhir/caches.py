@@ -36,7 +36,23 @@ DERIVED_CACHE_SIZE = 256  # derived values (a record gives about eight)
 DEFAULT_CACHE_BYTES = 64 * 1024 * 1024  # per cache
 
 
-class ModelCache:
+class _LruBacked:
+    """What every cache here says of itself: emptied, counted and weighed as its LRU."""
+
+    _lru: BoundedLru[Any]
+
+    def clear(self) -> None:
+        self._lru.clear()
+
+    def __len__(self) -> int:
+        return len(self._lru)
+
+    @property
+    def weight(self) -> int:
+        return self._lru.weight
+
+
+class ModelCache(_LruBacked):
     """Parsed models by a BLAKE2b digest of the resource's JSON, least recently used out,
     bounded by entries and by bytes (JSON size + ENTRY_OVERHEAD each)."""
 
@@ -66,18 +82,8 @@ class ModelCache:
         self._lru.put(key, parsed, weight)
         return parsed, weight
 
-    def clear(self) -> None:
-        self._lru.clear()
 
-    def __len__(self) -> int:
-        return len(self._lru)
-
-    @property
-    def weight(self) -> int:
-        return self._lru.weight
-
-
-class RecordCache:
+class RecordCache(_LruBacked):
     """Whole records by a BLAKE2b digest of all their payloads' JSON and the filter,
     bounded by count and by the bytes their resources weigh (a heavier record is not kept)."""
 
@@ -90,16 +96,6 @@ class RecordCache:
 
     def put(self, key: tuple[Any, ...], record: PatientRecord) -> None:
         self._lru.put(key, record, record.weight + ENTRY_OVERHEAD)
-
-    def clear(self) -> None:
-        self._lru.clear()
-
-    def __len__(self) -> int:
-        return len(self._lru)
-
-    @property
-    def weight(self) -> int:
-        return self._lru.weight
 
 
 def cached_record(
@@ -135,7 +131,7 @@ def _filter_key(keep: ResourceFilter) -> tuple[Any, ...]:
     return (owner, getattr(keep, "__func__", keep))
 
 
-class DerivedCache:
+class DerivedCache(_LruBacked):
     """Values computed from a record's data, keyed by the function and its arguments.
 
     The key is made here, not by the caller: an argument that is the record, or a list of
@@ -180,16 +176,6 @@ class DerivedCache:
         value = compute(*args)
         self._lru.put(tuple(key), (tuple(held), value), weight)
         return value
-
-    def clear(self) -> None:
-        self._lru.clear()
-
-    def __len__(self) -> int:
-        return len(self._lru)
-
-    @property
-    def weight(self) -> int:
-        return self._lru.weight
 
 
 def computed_afresh(record: PatientRecord) -> Callable[..., Any]:

@@ -10,12 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cds_service.fhir.raw import RawResource
 from cds_service.fhir.record import PatientRecord
 from cds_service.services.triggers import TriggeredOrder
 from cds_service.wire.cards import Card
+
+if TYPE_CHECKING:
+    from cds_service.clinical.text_reader import TextReader
+    from cds_service.clinical.thresholds import Thresholds
+    from cds_service.fhir.caches import DerivedCache
 
 
 @dataclass(frozen=True)
@@ -47,3 +52,14 @@ class ServiceLogic(Protocol):
     def decide(self, invocation: Invocation, record: PatientRecord) -> list[IssuedCard]:
         """Cards for this call (an empty list when nothing is worth saying)."""
         ...
+
+
+class FactsLogic:
+    """What a handler that reads the patient's facts is built with (handlers.py): the
+    thresholds, the worker's text reader and its derived-value cache (create_app)."""
+
+    def __init__(self, thresholds: Thresholds, reader: TextReader | None = None,
+                 derived: DerivedCache | None = None) -> None:
+        self.thresholds = thresholds
+        self.reader = reader  # None: a reader of the package's vocabulary
+        self.derived = derived  # None: nothing derived is kept

@@ -17,14 +17,11 @@ from cds_service.clinical.anatomy import side_of_codings, side_of_text
 from cds_service.clinical.assessment import assess
 from cds_service.clinical.extract import collect_facts
 from cds_service.clinical.fhir_values import codings
-from cds_service.clinical.text_reader import TextReader
-from cds_service.clinical.thresholds import Thresholds
-from cds_service.fhir.caches import DerivedCache
 from cds_service.fhir.raw import RawResource, items
 from cds_service.fhir.record import PatientRecord
 from cds_service.services.core_decompression.cards import assessment_card
 from cds_service.services.descriptors import CORE_DECOMPRESSION
-from cds_service.services.logic import Invocation, IssuedCard
+from cds_service.services.logic import FactsLogic, Invocation, IssuedCard
 from cds_service.services.triggers import order_text
 
 
@@ -58,14 +55,8 @@ def patient_id(invocation: Invocation, record: PatientRecord) -> str | None:
     return record.patient.id if record.patient is not None else None
 
 
-class CoreDecompressionLogic:
+class CoreDecompressionLogic(FactsLogic):
     """TOH vs AVN vs infection check for a draft hip core decompression."""
-
-    def __init__(self, thresholds: Thresholds, reader: TextReader | None = None,
-                 derived: DerivedCache | None = None) -> None:
-        self.thresholds = thresholds
-        self.reader = reader  # the worker's (create_app); None: the package's vocabulary
-        self.derived = derived  # the worker's derived-value cache; None: none
 
     def keep(self, raw: RawResource) -> bool:
         return keep_for_order(raw)

@@ -8,24 +8,15 @@ from __future__ import annotations
 
 from cds_service.clinical.extract import collect_facts
 from cds_service.clinical.migration import find_migration
-from cds_service.clinical.text_reader import TextReader
-from cds_service.clinical.thresholds import Thresholds
-from cds_service.fhir.caches import DerivedCache
 from cds_service.fhir.raw import RawResource
 from cds_service.fhir.record import PatientRecord
 from cds_service.services.descriptors import TMO_MIGRATION
-from cds_service.services.logic import Invocation, IssuedCard
+from cds_service.services.logic import FactsLogic, Invocation, IssuedCard
 from cds_service.services.migration.card import migration_card
 
 
-class MigrationLogic:
+class MigrationLogic(FactsLogic):
     """Flags edema moving between weight-bearing joints (TMO / RMO) on chart open."""
-
-    def __init__(self, thresholds: Thresholds, reader: TextReader | None = None,
-                 derived: DerivedCache | None = None) -> None:
-        self.thresholds = thresholds
-        self.reader = reader  # the worker's (create_app); None: the package's vocabulary
-        self.derived = derived  # the worker's derived-value cache; None: none
 
     def keep(self, raw: RawResource) -> bool:
         return TMO_MIGRATION.keep(raw)  # what the handler's descriptor reads
