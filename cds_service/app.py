@@ -21,6 +21,7 @@ from cds_service.fhir.client import ClientLimits, FhirClient, make_session
 from cds_service.limits import check_deadline
 from cds_service.logs import configure_logging, request_id
 from cds_service.pipeline import Pipeline
+from cds_service.resources import vocabulary_dir
 from cds_service.routes import cds, guard, health, smart
 from cds_service.routes import rules as rules_page
 from cds_service.routes.cds import json_response
@@ -56,7 +57,7 @@ def create_app(
     caches = caches or Caches.sized(settings.service.cache_mb)
     # Reading report text checks the hook call's deadline before each piece of text (a
     # long report is read in pieces): past it, the call ends with 422, not later.
-    reader = TextReader.from_folder(settings.service.hooks_dir / "vocabulary",
+    reader = TextReader.from_folder(vocabulary_dir(settings.service.hooks_dir),
                                     cache=caches.readings, checkpoint=check_deadline)
     logics = {name: factory(settings.clinical, reader, caches.derived)
               for name, factory in HANDLERS.items()}

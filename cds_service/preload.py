@@ -23,6 +23,7 @@ import types
 from typing import Any
 
 from cds_service.config import Settings
+from cds_service.resources import vocabulary_dir
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def preload(settings: Settings) -> None:
                            extra_triggers=settings.service.extra_triggers)
     preload_models(prefetched_types(catalog))
     # the pipeline is kept per process and vocabulary: the workers' readers find it
-    TextReader.from_folder(settings.service.hooks_dir / "vocabulary").warm()
+    TextReader.from_folder(vocabulary_dir(settings.service.hooks_dir)).warm()
     tune_gc()
     gc.collect()  # what start-up left behind is not frozen with the rest
 

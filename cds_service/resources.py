@@ -22,9 +22,10 @@ def hooks_dir() -> Path:
     return _folder("hooks")
 
 
-def vocabulary_dir() -> Path:
-    """The shipped reading vocabulary (docs/vocabulary.md)."""
-    return hooks_dir() / "vocabulary"
+def vocabulary_dir(hooks: Path | None = None) -> Path:
+    """The reading vocabulary (docs/vocabulary.md) of a hooks folder, by default the
+    shipped one."""
+    return (hooks or hooks_dir()) / "vocabulary"
 
 
 def smart_static_dir() -> Path:

@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cds_service.prefetch.reads import PREFETCH_KEY
+from cds_service.resources import vocabulary_dir
 from cds_service.services.descriptors import DESCRIPTORS
 
 HookName = Literal["patient-view", "order-select", "order-sign"]
@@ -189,7 +190,7 @@ def load_catalog(
                 f"{path}: handler: unknown handler {service.handler!r}; known: {sorted(known)}"
             )
         services[service.id] = service
-    _check_vocabulary(hooks_dir / "vocabulary")
+    _check_vocabulary(vocabulary_dir(hooks_dir))
     return Catalog(services=services, triggers=triggers)
 
 
